@@ -1,0 +1,137 @@
+"""The tenancy core: organisations (one Visma company each), their stores and members."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Organization(models.Model):
+    """A Backoffice customer; posts to exactly one Visma eAccounting company."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("navn"), max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("organisasjon")
+        verbose_name_plural = _("organisasjoner")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def admin_emails(self) -> list[str]:
+        return list(
+            self.memberships.filter(role=Membership.Role.ADMIN, user__is_active=True)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("administrator")
+        STAFF = "staff", _("ansatt")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="memberships")
+    role = models.CharField(_("rolle"), max_length=10, choices=Role.choices, default=Role.STAFF)
+
+    class Meta:
+        verbose_name = _("medlemskap")
+        verbose_name_plural = _("medlemskap")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class Location(models.Model):
+    """A store (butikk) with its tills; tills authenticate with the store's API keys."""
+
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="locations")
+    code = models.SlugField(_("kode"), max_length=50)
+    name = models.CharField(_("navn"), max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("butikk")
+        verbose_name_plural = _("butikker")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="location_code_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Register(models.Model):
+    """A till (kasse) of a store, registered the first time it sends a settlement."""
+
+    location = models.ForeignKey(Location, models.CASCADE, related_name="registers")
+    code = models.CharField(_("kasse-id"), max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("kasse")
+        verbose_name_plural = _("kasser")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "code"], name="register_code_per_location")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def hash_api_key(raw: str) -> str:
+    # The keys are 256-bit random tokens, so a plain SHA-256 is enough (no stretching needed).
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A location's key for the ingestion API. Only its hash is stored; shown once."""
+
+    location = models.ForeignKey(Location, models.CASCADE, related_name="api_keys")
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API-nøkkel")
+        verbose_name_plural = _("API-nøkler")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.location})"
+
+    @classmethod
+    def issue(cls, location: Location) -> tuple["ApiKey", str]:
+        prefix = secrets.token_hex(4)
+        raw = f"bo_{prefix}_{secrets.token_urlsafe(32)}"
+        key = cls.objects.create(location=location, prefix=prefix, key_hash=hash_api_key(raw))
+        return key, raw
+
+    @classmethod
+    def authenticate(cls, raw: str) -> Location | None:
+        key = (
+            cls.objects.select_related("location__organization")
+            .filter(key_hash=hash_api_key(raw), revoked_at__isnull=True)
+            .first()
+        )
+        if key is None:
+            return None
+        cls.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        return key.location

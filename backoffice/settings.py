@@ -1,0 +1,256 @@
+"""One flat settings module, read from the environment (DESIGN.md 4.3).
+
+Development works with no environment at all (SQLite under var/, a broker that needs no
+server). With DEBUG off the development secrets are refused, so a forgotten variable
+cannot reach production.
+"""
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.getenv("VAR_DIR", BASE_DIR / "var"))
+
+
+def envbool(name: str, default: str) -> bool:
+    value = os.getenv(name, default).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1/0 or true/false, not {value!r}")
+
+
+def envint(name: str, default: int) -> int:
+    value = os.getenv(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+def database_from_url(url: str | None) -> dict:
+    """postgres://user:pass@host:port/name?opt=v  or  sqlite:///path (default: var/)."""
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "backoffice.sqlite3",
+            # A file (not :memory:) so a Celery worker started by a test sees the test data.
+            "TEST": {"NAME": VAR_DIR / "test-backoffice.sqlite3"},
+            "OPTIONS": {"timeout": 20},
+        }
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:])}
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ImproperlyConfigured(f"DATABASE_URL: unsupported scheme {parts.scheme!r}")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path[1:]) or "backoffice",
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 0),
+        "OPTIONS": dict(parse_qsl(parts.query)),
+    }
+
+
+DEBUG = envbool("DEBUG", "1")
+
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production-0123456789"
+SECRET_KEY = os.getenv("SECRET_KEY", DEV_SECRET_KEY)
+
+# Fernet keys, comma separated, newest first (older ones still decrypt: key rotation).
+# In development one key is derived from SECRET_KEY so nothing needs configuring.
+_dev_fernet = base64.urlsafe_b64encode(hashlib.sha256(f"fernet:{SECRET_KEY}".encode()).digest())
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEY", "") or [_dev_fernet.decode()]
+
+if not DEBUG:
+    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 40:
+        raise ImproperlyConfigured("SECRET_KEY must be set (40+ characters) when DEBUG is off")
+    if not os.getenv("FIELD_ENCRYPTION_KEY"):
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY must be set when DEBUG is off "
+            '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
+        )
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "backoffice",
+    "settlements",
+    "accounting",
+    "integrations.visma",
+]
+
+# The Visma sandbox simulator (visma_sandbox/) is test and demo equipment, never part of a
+# production deployment: it is refused with DEBUG off unless forced for a staging demo.
+VISMA_SANDBOX = envbool("VISMA_SANDBOX", "0")
+if VISMA_SANDBOX and not DEBUG and not envbool("VISMA_SANDBOX_FORCE", "0"):
+    raise ImproperlyConfigured(
+        "VISMA_SANDBOX is refused when DEBUG is off (set VISMA_SANDBOX_FORCE=1 for a staging demo)"
+    )
+if VISMA_SANDBOX:
+    INSTALLED_APPS.append("visma_sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backoffice.urls"
+WSGI_APPLICATION = "backoffice.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "backoffice.context_processors.shell",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": database_from_url(os.getenv("DATABASE_URL"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/dagsoppgjor/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# Norwegian bokmål first; English as the second language (msgids are bokmål, the
+# English catalogue lives in each app's locale/en/).
+LANGUAGE_CODE = "nb"
+LANGUAGES = [("nb", _("Norsk bokmål")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "backoffice" / "locale"]
+USE_I18N = True
+TIME_ZONE = "Europe/Oslo"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# In development whitenoise serves straight from the app folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = DEBUG
+
+# Sessions and cookies: safe defaults, hardened when DEBUG is off.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+# A body larger than this is refused before it is parsed (DESIGN.md 4.1: 413 over 1 MiB).
+SETTLEMENT_MAX_BODY_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "backoffice@localhost")
+EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
+SITE_URL = os.getenv("SITE_URL", "http://localhost:8000")
+
+# Celery: Redis when REDIS_URL is set, else kombu's filesystem broker (no server needed).
+REDIS_URL = os.getenv("REDIS_URL", "")
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+else:
+    _celery_dir = VAR_DIR / "celery"
+    for _sub in ("queue", "processed", "results"):
+        (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_celery_dir / "queue"),
+        "data_folder_out": str(_celery_dir / "queue"),
+        "processed_folder": str(_celery_dir / "processed"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{_celery_dir / 'results'}"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "0")
+CELERY_BEAT_SCHEDULE: dict = {}
+TRANSFER_TICK_SECONDS = envint("TRANSFER_TICK_SECONDS", 300)
+
+# Visma eAccounting (DESIGN.md 3 and 4.3).
+VISMA_CLIENT_ID = os.getenv("VISMA_CLIENT_ID", "")
+VISMA_CLIENT_SECRET = os.getenv("VISMA_CLIENT_SECRET", "")
+VISMA_REDIRECT_URI = os.getenv("VISMA_REDIRECT_URI", "")
+VISMA_IDENTITY_URL = os.getenv("VISMA_IDENTITY_URL", "https://identity.vismaonline.com").rstrip("/")
+VISMA_API_URL = os.getenv("VISMA_API_URL", "https://eaccountingapi.vismaonline.com/v2").rstrip("/")
+VISMA_RATE_LIMIT_PER_MINUTE = envint("VISMA_RATE_LIMIT_PER_MINUTE", 600)
+VISMA_TIMEOUT_SECONDS = envint("VISMA_TIMEOUT_SECONDS", 30)
+
+# Operators see errors in the log; secrets never go there (tokens are not logged anywhere).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Functions (organization) -> list of {"level", "text", "url"} shown on every page.
+BACKOFFICE_BANNER_PROVIDERS = ["integrations.visma.banners.banners"]
+
+# Dotted path to a function (organization) -> accounting.catalog.Catalog | None.
+ACCOUNTING_CATALOG_PROVIDER = os.getenv("ACCOUNTING_CATALOG_PROVIDER", "")

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("settlements.urls")),
+    path("", include("accounting.urls")),
+    path("", include("integrations.visma.urls")),
+]
+
+if settings.VISMA_SANDBOX:
+    urlpatterns.append(path("visma-sandbox/", include("visma_sandbox.urls")))

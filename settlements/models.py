@@ -1,0 +1,127 @@
+"""A till's daily settlement (dagsoppgjør, the Z-report) and its lines (DESIGN.md 4.1)."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.models import Location, Organization
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+class Settlement(models.Model):
+    class State(models.TextChoices):
+        # Waiting for its transfer run (or for the business day to end).
+        PENDING = "pending", _("venter")
+        # Claimed by an export run; the POST to Visma is under way.
+        POSTING = "posting", _("overføres")
+        POSTED = "posted", _("overført")
+        # A POST whose outcome is unknown (timeout, reset, 5xx after sending): the next
+        # attempt searches Visma for the reference before it posts again.
+        UNCERTAIN = "uncertain", _("usikker")
+        FAILED = "failed", _("feilet")
+        NEEDS_ACTION = "needs_action", _("trenger handling")
+
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="settlements")
+    location = models.ForeignKey(Location, models.PROTECT, related_name="settlements")
+    register_id = models.CharField(_("kasse"), max_length=64)
+    z_number = models.PositiveBigIntegerField(_("Z-nummer"))
+    business_date = models.DateField(_("forretningsdato"))
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    currency = models.CharField(max_length=3, default="NOK")
+
+    tips = models.DecimalField(_("tips"), default=ZERO, **MONEY)
+    gift_cards_sold = models.DecimalField(_("gavekort solgt"), default=ZERO, **MONEY)
+    rounding = models.DecimalField(_("øreavrunding"), default=ZERO, **MONEY)
+    cash_opening_float = models.DecimalField(null=True, blank=True, **MONEY)
+    cash_counted = models.DecimalField(null=True, blank=True, **MONEY)
+    counters = models.JSONField(default=dict, blank=True)
+
+    # Derived once at ingestion (the settlement is immutable afterwards).
+    total_sales = models.DecimalField(default=ZERO, **MONEY)
+    total_vat = models.DecimalField(default=ZERO, **MONEY)
+    total_payments = models.DecimalField(default=ZERO, **MONEY)
+    # Σ payments − (Σ sales + tips + gift cards sold + rounding); must be 0 to be posted.
+    balance_difference = models.DecimalField(default=ZERO, **MONEY)
+    # counted − (opening float + cash payments + pay-ins − pay-outs); None without a count.
+    cash_difference = models.DecimalField(null=True, blank=True, **MONEY)
+
+    # The canonical parsed body and its hash: "the same body again" compares these.
+    payload = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+
+    state = models.CharField(
+        _("status"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    state_reason = models.TextField(_("årsak"), blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("dagsoppgjør")
+        verbose_name_plural = _("dagsoppgjør")
+        ordering = ["-business_date", "location__name", "register_id", "-z_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "register_id", "z_number"], name="one_z_per_register"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "state", "business_date"]),
+            models.Index(fields=["organization", "-business_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location} {self.register_id} Z{self.z_number} {self.business_date}"
+
+    @property
+    def reference(self) -> str:
+        """Stable reference carried in the voucher text, found again when searching Visma."""
+        return f"BO-{self.pk}"
+
+    @property
+    def is_balanced(self) -> bool:
+        return self.balance_difference == 0
+
+
+class SaleLine(models.Model):
+    settlement = models.ForeignKey(Settlement, models.CASCADE, related_name="sales")
+    product_group = models.CharField(_("varegruppe"), max_length=100)
+    vat_rate = models.DecimalField(_("mva-sats"), max_digits=5, decimal_places=2)
+    gross_amount = models.DecimalField(_("brutto"), **MONEY)
+    vat_amount = models.DecimalField(_("mva"), **MONEY)
+    count = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def net_amount(self) -> Decimal:
+        return self.gross_amount - self.vat_amount
+
+
+class Payment(models.Model):
+    settlement = models.ForeignKey(Settlement, models.CASCADE, related_name="payments")
+    method = models.CharField(_("betalingsmåte"), max_length=100)
+    amount = models.DecimalField(_("beløp"), **MONEY)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class CashMovement(models.Model):
+    class Kind(models.TextChoices):
+        PAY_IN = "in", _("innskudd")
+        PAY_OUT = "out", _("uttak")
+
+    settlement = models.ForeignKey(Settlement, models.CASCADE, related_name="cash_movements")
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    reason = models.CharField(_("årsak"), max_length=200, blank=True)
+    amount = models.DecimalField(_("beløp"), **MONEY)
+
+    class Meta:
+        ordering = ["id"]

@@ -1,0 +1,3 @@
+app_name = "visma_sandbox"
+
+urlpatterns: list = []

@@ -8,6 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.models import Location, Organization
 
+from .domain import (
+    CashCount,
+    CashMovementData,
+    PaymentData,
+    SaleLineData,
+    SettlementData,
+    normalize_rate,
+)
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
@@ -86,6 +95,52 @@ class Settlement(models.Model):
     @property
     def is_balanced(self) -> bool:
         return self.balance_difference == 0
+
+    def as_data(self) -> SettlementData:
+        """The settlement as plain values (for the voucher builder). Prefetch
+        `sales`, `payments` and `cash_movements` (and select `location`) to avoid queries."""
+        cash_count = None
+        if self.cash_counted is not None:
+            cash_count = CashCount(
+                opening_float=self.cash_opening_float or ZERO, counted=self.cash_counted
+            )
+        movements = list(self.cash_movements.all())
+        return SettlementData(
+            register_id=self.register_id,
+            z_number=self.z_number,
+            business_date=self.business_date,
+            opened_at=self.opened_at,
+            closed_at=self.closed_at,
+            currency=self.currency,
+            sales=tuple(
+                SaleLineData(
+                    product_group=line.product_group,
+                    vat_rate=normalize_rate(line.vat_rate),
+                    gross_amount=line.gross_amount,
+                    vat_amount=line.vat_amount,
+                    count=line.count,
+                )
+                for line in self.sales.all()
+            ),
+            payments=tuple(PaymentData(p.method, p.amount) for p in self.payments.all()),
+            tips=self.tips,
+            gift_cards_sold=self.gift_cards_sold,
+            rounding=self.rounding,
+            cash_count=cash_count,
+            pay_ins=tuple(
+                CashMovementData(m.reason, m.amount)
+                for m in movements
+                if m.kind == CashMovement.Kind.PAY_IN
+            ),
+            pay_outs=tuple(
+                CashMovementData(m.reason, m.amount)
+                for m in movements
+                if m.kind == CashMovement.Kind.PAY_OUT
+            ),
+            counters=self.counters or {},
+            location_name=self.location.name,
+            reference=self.reference,
+        )
 
 
 class SaleLine(models.Model):

@@ -66,6 +66,10 @@ class Settlement(models.Model):
     state = models.CharField(
         _("status"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True
     )
+    # Why a settlement needs action, as a code the software acts on ("unbalanced",
+    # "mapping_missing", "period_locked", "account_missing", "connection", ...) and as a
+    # Norwegian sentence the shop owner reads (what is wrong and what to do).
+    problem_code = models.CharField(max_length=40, blank=True, db_index=True)
     state_reason = models.TextField(_("årsak"), blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -28,9 +28,11 @@ lint: $(STAMP)
 # Compile the translation catalogues (the .mo files are committed, so a fresh machine
 # needs no gettext).
 messages: $(STAMP)
-	cd backoffice && ../$(BIN)/django-admin makemessages -l en --no-obsolete
-	for app in settlements accounting integrations/visma; do (cd $$app && $(CURDIR)/$(BIN)/django-admin makemessages -l en --no-obsolete); done
-	$(BIN)/django-admin compilemessages
+	DJANGO_SETTINGS_MODULE=backoffice.settings $(BIN)/django-admin makemessages -l en --no-obsolete \
+		-i 'settlements/*' -i 'accounting/*' -i 'integrations/*' -i 'visma_sandbox/*' -i '.venv/*' -i 'tests/*' -i 'bench/*'
+	for app in settlements accounting integrations/visma; do \
+		(cd $$app && DJANGO_SETTINGS_MODULE=backoffice.settings PYTHONPATH=$(CURDIR) $(CURDIR)/$(BIN)/django-admin makemessages -l en --no-obsolete); done
+	DJANGO_SETTINGS_MODULE=backoffice.settings $(BIN)/django-admin compilemessages -i .venv
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 var/celery staticfiles

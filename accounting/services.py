@@ -1,0 +1,260 @@
+"""Business actions on the kontooppsett: load, save (with its change log), import, export,
+"Bruk standard kontoplan", and releasing settlements that were blocked for a missing mapping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from backoffice.models import Organization
+from settlements.domain import normalize_rate, rate_key
+from settlements.models import Payment, SaleLine, Settlement
+
+from .builder import VoucherError, build_voucher
+from .catalog import company_catalog
+from .mapping import (
+    SINGLE_FIELDS,
+    STANDARD_METHODS,
+    STANDARD_RATES,
+    MappingData,
+    MappingValidationError,
+    SalesAccount,
+    diff,
+    fill_standard_chart,
+    group_rate_problems,
+    mapping_from_json,
+    mapping_to_json,
+)
+from .models import (
+    AccountMapping,
+    MappingChange,
+    OutputVatMapping,
+    PaymentMethodMapping,
+    ProductGroupMapping,
+    SalesRateMapping,
+)
+
+# Settlement.problem_code of a settlement that waits for the kontooppsett.
+MAPPING_MISSING = "mapping_missing"
+
+
+def load_mapping(organization: Organization | int) -> MappingData:
+    """The organisation's kontooppsett as plain values (five queries). Takes the
+    organisation or its id."""
+    single = AccountMapping.objects.filter(organization=organization).first()
+    return MappingData(
+        sales_by_vat_rate={
+            rate_key(row.rate): SalesAccount(row.account, row.vat_code)
+            for row in SalesRateMapping.objects.filter(organization=organization)
+        },
+        sales_by_product_group={
+            row.product_group: SalesAccount(row.account, row.vat_code)
+            for row in ProductGroupMapping.objects.filter(organization=organization)
+        },
+        output_vat_by_rate={
+            rate_key(row.rate): row.account
+            for row in OutputVatMapping.objects.filter(organization=organization)
+        },
+        payments={
+            row.method: row.account
+            for row in PaymentMethodMapping.objects.filter(organization=organization)
+        },
+        **{name: getattr(single, name) if single else None for name in SINGLE_FIELDS},
+    )
+
+
+def export_mapping(*, organization: Organization) -> dict:
+    return mapping_to_json(load_mapping(organization))
+
+
+def _write(organization: Organization, mapping: MappingData) -> None:
+    AccountMapping.objects.update_or_create(
+        organization=organization,
+        defaults={name: getattr(mapping, name) for name in SINGLE_FIELDS},
+    )
+    # The keyed categories are small (a handful of rows): replace them wholesale.
+    for model in (SalesRateMapping, ProductGroupMapping, OutputVatMapping, PaymentMethodMapping):
+        model.objects.filter(organization=organization).delete()
+    SalesRateMapping.objects.bulk_create(
+        SalesRateMapping(
+            organization=organization,
+            rate=normalize_rate(key),
+            account=entry.account,
+            vat_code=entry.vat_code,
+        )
+        for key, entry in mapping.sales_by_vat_rate.items()
+    )
+    ProductGroupMapping.objects.bulk_create(
+        ProductGroupMapping(
+            organization=organization,
+            product_group=name,
+            account=entry.account,
+            vat_code=entry.vat_code,
+        )
+        for name, entry in mapping.sales_by_product_group.items()
+    )
+    OutputVatMapping.objects.bulk_create(
+        OutputVatMapping(organization=organization, rate=normalize_rate(key), account=account)
+        for key, account in mapping.output_vat_by_rate.items()
+    )
+    PaymentMethodMapping.objects.bulk_create(
+        PaymentMethodMapping(organization=organization, method=method, account=account)
+        for method, account in mapping.payments.items()
+    )
+
+
+def save_mapping(
+    *,
+    organization: Organization,
+    mapping: MappingData,
+    user=None,
+    note: str = "",
+    action: str = MappingChange.Action.EDIT,
+) -> MappingChange | None:
+    """Replace the kontooppsett with `mapping` (all or nothing), record what changed, and
+    release the settlements that only waited for it. Returns the change (None: no change)."""
+    with transaction.atomic():
+        # Serialize concurrent saves of one organisation on its AccountMapping row.
+        AccountMapping.objects.get_or_create(organization=organization)
+        AccountMapping.objects.select_for_update().get(organization=organization)
+        changes = diff(load_mapping(organization), mapping)
+        change = None
+        if changes:
+            _write(organization, mapping)
+            change = MappingChange.objects.create(
+                organization=organization,
+                user=user if user is not None and user.is_authenticated else None,
+                action=action,
+                note=note[:200],
+                changes=changes,
+            )
+    release_blocked(organization=organization)
+    return change
+
+
+@dataclass
+class SeenInSettlements:
+    """What the organisation's tills have sent: product groups (with their rates), payment
+    methods and VAT rates. The kontooppsett page lists every one of them."""
+
+    group_rates: dict[str, set[str]] = field(default_factory=dict)
+    methods: list[str] = field(default_factory=list)
+    rates: set[str] = field(default_factory=set)
+
+
+def seen_in_settlements(organization: Organization) -> SeenInSettlements:
+    seen = SeenInSettlements()
+    lines = (
+        SaleLine.objects.filter(settlement__organization=organization)
+        .values_list("product_group", "vat_rate")
+        .distinct()
+    )
+    for group, rate in lines:
+        key = rate_key(rate)
+        seen.rates.add(key)
+        seen.group_rates.setdefault(group, set()).add(key)
+    seen.methods = sorted(
+        set(
+            Payment.objects.filter(settlement__organization=organization)
+            .values_list("method", flat=True)
+            .distinct()
+        )
+    )
+    return seen
+
+
+_LOOK_UP = object()
+
+
+def validate_mapping_data(
+    *, organization: Organization, data, catalog=_LOOK_UP, seen: SeenInSettlements | None = None
+) -> MappingData:
+    """Everything the JSON form must satisfy for this organisation: structure, account numbers,
+    SAF-T codes, the company's catalog (when connected) and the rates product groups are sold
+    at. Raises MappingValidationError listing every problem."""
+    if catalog is _LOOK_UP:
+        catalog = company_catalog(organization)
+    mapping = mapping_from_json(data, catalog=catalog)
+    if seen is None:
+        seen = seen_in_settlements(organization)
+    problems = group_rate_problems(mapping, seen.group_rates, catalog)
+    if problems:
+        raise MappingValidationError(problems)
+    return mapping
+
+
+def import_mapping(*, organization: Organization, data, user=None, note: str = "") -> MappingData:
+    """Validate the whole file and replace the kontooppsett with it, or change nothing."""
+    mapping = validate_mapping_data(organization=organization, data=data)
+    save_mapping(
+        organization=organization,
+        mapping=mapping,
+        user=user,
+        note=note,
+        action=MappingChange.Action.IMPORT,
+    )
+    return mapping
+
+
+def apply_standard_chart(
+    *, organization: Organization, user=None, rates=None, methods=None
+) -> MappingData:
+    """ "Bruk standard kontoplan": NS 4102 accounts and SAF-T codes into the empty entries of
+    the saved kontooppsett; what the admin entered stays. `rates` and `methods` default to the
+    standard ones plus those seen in the organisation's settlements."""
+    seen = seen_in_settlements(organization)
+    if rates is None:
+        rates = set(STANDARD_RATES) | seen.rates
+    if methods is None:
+        methods = set(STANDARD_METHODS) | set(seen.methods)
+    catalog = company_catalog(organization)
+    data = fill_standard_chart(
+        export_mapping(organization=organization), rates=rates, methods=methods, catalog=catalog
+    )
+    mapping = validate_mapping_data(
+        organization=organization, data=data, catalog=catalog, seen=seen
+    )
+    save_mapping(
+        organization=organization,
+        mapping=mapping,
+        user=user,
+        action=MappingChange.Action.STANDARD,
+    )
+    return mapping
+
+
+def release_blocked(*, organization: Organization) -> int:
+    """Settlements waiting in NEEDS_ACTION for a missing mapping that the kontooppsett now
+    maps completely go back to PENDING (the next transfer run posts them). Returns how many."""
+    blocked = list(
+        Settlement.objects.filter(
+            organization=organization,
+            state=Settlement.State.NEEDS_ACTION,
+            problem_code=MAPPING_MISSING,
+        )
+        .select_related("location")
+        .prefetch_related("sales", "payments", "cash_movements")
+    )
+    if not blocked:
+        return 0
+    mapping = load_mapping(organization)
+    ready = []
+    for settlement in blocked:
+        try:
+            build_voucher(settlement.as_data(), mapping)
+        except VoucherError:
+            continue
+        ready.append(settlement.pk)
+    if not ready:
+        return 0
+    # Conditional on the state still being the blocked one: a concurrent change wins.
+    return Settlement.objects.filter(
+        pk__in=ready, state=Settlement.State.NEEDS_ACTION, problem_code=MAPPING_MISSING
+    ).update(
+        state=Settlement.State.PENDING,
+        problem_code="",
+        state_reason="",
+        updated_at=timezone.now(),
+    )

@@ -1,0 +1,211 @@
+"""The simulated API v2 (VISMA_API_URL = http://HOST/visma-sandbox/api/v2).
+
+Every request goes through `api_endpoint`: fault latency, bearer token (401), the shared
+quota (429, 4010), the fault switches (429 / 500), the scopes (403, 4006); the view then
+answers for the token's company only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from functools import wraps
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from . import oauth, runtime, vouchers
+from .models import AccessToken, SandboxVoucher
+from .odata import ODataError, paginate
+from .vouchers import VismaError
+
+SALES_READ = ("ea:sales", "ea:sales_readonly")
+ACCOUNTING_READ = ("ea:accounting", "ea:accounting_readonly")
+ACCOUNTING_WRITE = ("ea:accounting",)
+
+
+def visma_error(error: VismaError, headers: dict | None = None) -> JsonResponse:
+    return JsonResponse(error.as_dict(), status=error.status, headers=headers)
+
+
+def unauthorized() -> JsonResponse:
+    # ASP.NET's answer to a missing, expired or revoked bearer token.
+    return JsonResponse(
+        {"Message": "Authorization has been denied for this request."},
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def too_many_requests(limit: int | None, seconds: int) -> JsonResponse:
+    quota = f"maximum admitted {limit} per Minute. " if limit else ""
+    error = VismaError(
+        vouchers.TOO_MANY_REQUESTS,
+        f"API calls quota exceeded! {quota}Try again in {seconds} seconds.",
+        status=429,
+    )
+    return visma_error(error, headers={"Retry-After": str(seconds)})
+
+
+def _endpoint(request: HttpRequest) -> str:
+    """The quota counts per client and endpoint: the route's name ("vouchers" for GET and
+    POST /vouchers alike, "voucher_detail" for every /vouchers/{fy}/{id})."""
+    return request.resolver_match.url_name
+
+
+def api_endpoint(scopes: dict[str, tuple[str, ...]]):
+    """`scopes`: per HTTP method, the scopes of which the token needs one (and ea:api)."""
+
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in scopes:
+                return JsonResponse(
+                    {
+                        "Message": f"The requested resource does not support http method '{request.method}'."
+                    },
+                    status=405,
+                    headers={"Allow": ", ".join(scopes)},
+                )
+            token = oauth.access_token_from(request)
+            switches = runtime.switches_for(token.company if token else None)
+            latency = runtime.latency_seconds(switches)
+            if latency:
+                time.sleep(latency)
+            if token is None:
+                return unauthorized()
+            over = runtime.consume_quota(
+                client_id=token.client.client_id, endpoint=_endpoint(request)
+            )
+            if over:
+                return too_many_requests(*over)
+            tripped = runtime.take(switches, "fail_429")
+            if tripped:
+                return too_many_requests(None, tripped.retry_after_seconds)
+            if runtime.take(switches, "fail_5xx"):
+                return visma_error(
+                    VismaError(
+                        vouchers.SERVER_ERROR,
+                        "An unexpected error occurred (sandbox fault switch).",
+                        status=500,
+                    )
+                )
+            granted = set(token.scope.split())
+            needed = scopes[request.method]
+            if "ea:api" not in granted or not granted.intersection(needed):
+                missing = " or ".join(needed)
+                return visma_error(
+                    VismaError(
+                        vouchers.MISSING_SCOPE,
+                        f"The access token lacks a scope this endpoint requires: ea:api and {missing}.",
+                        status=403,
+                    )
+                )
+            request.sandbox_switches = switches
+            try:
+                return view(request, token, *args, **kwargs)
+            except VismaError as error:
+                return visma_error(error)
+            except ODataError as error:
+                return visma_error(VismaError(vouchers.VALIDATION, str(error)))
+
+        return wrapper
+
+    return decorator
+
+
+def _today():
+    return timezone.localdate()
+
+
+@api_endpoint({"GET": SALES_READ})
+def company_settings(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    return JsonResponse(vouchers.serialize_company_settings(token.company))
+
+
+@api_endpoint({"GET": ACCOUNTING_READ})
+def accounts(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    company = token.company
+    year = vouchers.current_fiscal_year(company, _today())
+    items = [
+        vouchers.serialize_account(account, year)
+        for account in company.accounts.select_related("vat_code")
+    ]
+    return JsonResponse(paginate(items, request.GET, type_name="AccountApi"))
+
+
+@api_endpoint({"GET": ACCOUNTING_READ})
+def vat_codes(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    items = [vouchers.serialize_vat_code(vat) for vat in token.company.vat_codes.all()]
+    return JsonResponse(paginate(items, request.GET, type_name="VatCodeApi"))
+
+
+@api_endpoint({"GET": SALES_READ + ACCOUNTING_READ})
+def fiscal_years(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    items = [vouchers.serialize_fiscal_year(year) for year in token.company.fiscal_years.all()]
+    return JsonResponse(paginate(items, request.GET, type_name="FiscalYearApi"))
+
+
+@api_endpoint({"GET": ACCOUNTING_READ, "POST": ACCOUNTING_WRITE})
+def voucher_list(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    if request.method == "POST":
+        return _post_voucher(request, token)
+    stored = (
+        SandboxVoucher.objects.filter(company=token.company)
+        .order_by("voucher_date", "series", "number")
+        .prefetch_related("rows__vat_code")
+    )
+    items = [vouchers.serialize_voucher(voucher) for voucher in stored]
+    return JsonResponse(paginate(items, request.GET, type_name="VoucherApi"))
+
+
+def _post_voucher(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    content_type = request.content_type or ""
+    if content_type not in ("application/json", "text/json"):
+        return JsonResponse(
+            {"Message": f"The request entity's media type '{content_type}' is not supported."},
+            status=415,
+        )
+    try:
+        payload = json.loads(request.body or b"null", parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise VismaError(
+            vouchers.VALIDATION, f"The request body is not valid JSON: {error}"
+        ) from None
+    voucher = vouchers.create_voucher(
+        company=token.company, client=token.client, payload=payload, query=request.GET
+    )
+    lost = runtime.take(request.sandbox_switches, "lose_after_store")
+    if lost:
+        return runtime.lost_response(request, lost.lose_mode)
+    body = vouchers.serialize_voucher(voucher)
+    return JsonResponse(body, status=201)
+
+
+@api_endpoint({"GET": ACCOUNTING_READ})
+def voucher_detail(request: HttpRequest, token: AccessToken, fiscal_year_id, voucher_id):
+    """GET /vouchers/{fiscalyearId}/{voucherId}."""
+    voucher = (
+        SandboxVoucher.objects.filter(company=token.company, uuid=voucher_id)
+        .prefetch_related("rows__vat_code")
+        .first()
+    )
+    year = token.company.fiscal_years.filter(uuid=fiscal_year_id).first()
+    if (
+        voucher is None
+        or year is None
+        or not (year.start_date <= voucher.voucher_date <= year.end_date)
+    ):
+        return JsonResponse({"Message": "The voucher was not found."}, status=404)
+    return JsonResponse(vouchers.serialize_voucher(voucher))
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    return JsonResponse(
+        {"Message": f"No HTTP resource was found that matches the request URI '{request.path}'."},
+        status=404,
+    )

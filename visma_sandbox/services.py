@@ -1,0 +1,327 @@
+"""What tests, commands and the simulator page do to the simulator.
+
+from visma_sandbox import services
+services.setup_demo()                                   # companies, users (idempotent)
+client, secret = services.register_client(client_id="x", client_secret="y",
+                                          redirect_uris=["http://testserver/cb/"])
+services.set_fault(fail_5xx=2)                          # next 2 API requests: 500
+services.set_fault(company="912345678", lose_after_store=1)
+services.expire_access_tokens()                         # every access token, now
+services.revoke_refresh_tokens(company="912345678")     # next refresh: invalid_grant
+services.set_quota(5)                                   # 5 requests/min/client/endpoint
+services.reset_sandbox()                                # back to a fresh demo
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
+from django.db import transaction
+from django.utils import timezone
+
+from . import chart
+from .conf import quota_per_minute_default
+from .models import (
+    AccessToken,
+    AuthorizationCode,
+    FaultSwitch,
+    QuotaCounter,
+    RefreshToken,
+    SandboxAccount,
+    SandboxClient,
+    SandboxCompany,
+    SandboxFiscalYear,
+    SandboxSettings,
+    SandboxUser,
+    SandboxVatCode,
+    SandboxVoucher,
+)
+
+DEFAULT_CLIENT_ID = "backoffice-sandbox"
+DEFAULT_REDIRECT_URIS = [
+    "http://127.0.0.1:8000/oppsett/integrasjoner/visma-eaccounting/callback/",
+    "http://localhost:8000/oppsett/integrasjoner/visma-eaccounting/callback/",
+]
+
+CompanyRef = SandboxCompany | str | None
+
+
+# --- simulated users' passwords -------------------------------------------------------------
+
+
+class _SimulatedUserHasher(PBKDF2PasswordHasher):
+    """Fake people of test equipment whose password ("demo") the sign-in page shows: few
+    iterations keep the tests quick. Never used for the Backoffice's own users."""
+
+    algorithm = "sandbox_pbkdf2_sha256"
+    iterations = 1000
+
+
+def hash_password(password: str) -> str:
+    return make_password(password, hasher=_SimulatedUserHasher())
+
+
+def password_matches(password: str, encoded: str) -> bool:
+    return encoded.startswith(_SimulatedUserHasher.algorithm + "$") and (
+        _SimulatedUserHasher().verify(password, encoded)
+    )
+
+
+# --- demo data ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def setup_demo() -> list[SandboxCompany]:
+    """Create (or bring back to their defined state) the simulated companies with their
+    charts, VAT codes and fiscal years, and the simulated users. Received vouchers, clients
+    and tokens are left alone. Idempotent."""
+    companies = [_setup_company(spec) for spec in chart.COMPANIES]
+    by_org = {company.org_number: company for company in companies}
+    password = hash_password(chart.DEMO_USER_PASSWORD)
+    for email, (name, default_org) in chart.USERS.items():
+        user, _ = SandboxUser.objects.update_or_create(
+            email=email,
+            defaults={"name": name, "password": password, "default_company": by_org[default_org]},
+        )
+        user.companies.set([company for company in companies if email in _spec(company).users])
+    FaultSwitch.objects.get_or_create(scope="global")
+    for company in companies:
+        FaultSwitch.objects.get_or_create(scope=f"company:{company.pk}", company=company)
+    SandboxSettings.objects.get_or_create(pk=1)
+    return companies
+
+
+def _spec(company: SandboxCompany) -> chart.CompanySpec:
+    return next(spec for spec in chart.COMPANIES if spec.org_number == company.org_number)
+
+
+def _setup_company(spec: chart.CompanySpec) -> SandboxCompany:
+    org = spec.org_number
+    company, _ = SandboxCompany.objects.update_or_create(
+        org_number=org,
+        defaults={
+            "uuid": chart.stable_id(org, "company", org),
+            "name": spec.name,
+            "accounting_locked_to": spec.accounting_locked_to,
+            "address1": spec.address1,
+            "postal_code": spec.postal_code,
+            "city": spec.city,
+            "email": spec.email,
+        },
+    )
+    # In bulk: tests set the demo up for every test, so this must be quick.
+    vat_codes = _sync(
+        SandboxVatCode,
+        company,
+        "code",
+        {
+            code: {
+                "uuid": chart.stable_id(org, "vatcode", code),
+                "description": description,
+                "rate": rate,
+                "related_account1": (related + (None,) * 3)[0],
+                "related_account2": (related + (None,) * 3)[1],
+                "related_account3": (related + (None,) * 3)[2],
+            }
+            for code, description, rate, related in chart.VAT_CODES
+        },
+    )
+    _sync(
+        SandboxAccount,
+        company,
+        "number",
+        {
+            number: {
+                "name": name,
+                "vat_code": vat_codes[vat] if vat else None,
+                "is_active": number != spec.inactive_account,
+            }
+            for number, name, vat in spec.accounts()
+        },
+    )
+    _sync(
+        SandboxFiscalYear,
+        company,
+        "uuid",
+        {
+            chart.stable_id(org, "fiscalyear", year): {
+                "start_date": date(year, 1, 1),
+                "end_date": date(year, 12, 31),
+                "is_locked": locked,
+            }
+            for year, locked in spec.fiscal_years
+        },
+    )
+    return company
+
+
+def _sync(model, company: SandboxCompany, key: str, wanted: dict) -> dict:
+    """Make the company's rows of `model` exactly `wanted` ({key value: field values})."""
+    existing = {getattr(row, key): row for row in model.objects.filter(company=company)}
+    model.objects.filter(pk__in=[row.pk for k, row in existing.items() if k not in wanted]).delete()
+    fields = sorted({name for values in wanted.values() for name in values})
+    changed, created = [], []
+    for value, values in wanted.items():
+        row = existing.get(value) or model(company=company, **{key: value})
+        for name, field_value in values.items():
+            setattr(row, name, field_value)
+        (changed if row.pk else created).append(row)
+    model.objects.bulk_create(created)
+    if changed:
+        model.objects.bulk_update(changed, fields)
+    return {getattr(row, key): row for row in model.objects.filter(company=company)}
+
+
+def get_company(company: CompanyRef) -> SandboxCompany:
+    """A company given as itself, its org number or its name."""
+    if isinstance(company, SandboxCompany):
+        return company
+    found = SandboxCompany.objects.filter(org_number=company).first()
+    return found or SandboxCompany.objects.get(name=company)
+
+
+# --- clients -------------------------------------------------------------------------------
+
+
+def register_client(
+    *,
+    client_id: str = DEFAULT_CLIENT_ID,
+    client_secret: str | None = None,
+    redirect_uris: list[str] | None = None,
+    name: str = "Backoffice",
+    access_token_lifetime: int | None = None,
+) -> tuple[SandboxClient, str]:
+    """Register (or update) a client; returns it with its secret. An existing client keeps
+    its secret and redirect URIs unless new ones are given."""
+    client = SandboxClient.objects.filter(client_id=client_id).first()
+    if client is None:
+        client = SandboxClient(client_id=client_id, client_secret="", redirect_uris="")
+    if client_secret:
+        client.client_secret = client_secret
+    elif not client.client_secret:
+        client.client_secret = secrets.token_urlsafe(24)
+    if redirect_uris:
+        client.redirect_uris = "\n".join(redirect_uris)
+    elif not client.redirect_uris:
+        client.redirect_uris = "\n".join(DEFAULT_REDIRECT_URIS)
+    client.name = name
+    if access_token_lifetime is not None:
+        client.access_token_lifetime = access_token_lifetime or None
+    client.save()
+    return client, client.client_secret
+
+
+# --- fault switches -------------------------------------------------------------------------
+
+
+def fault_switch(company: CompanyRef = None) -> FaultSwitch:
+    if company is None:
+        switch, _ = FaultSwitch.objects.get_or_create(scope="global")
+        return switch
+    company = get_company(company)
+    switch, _ = FaultSwitch.objects.get_or_create(scope=f"company:{company.pk}", company=company)
+    return switch
+
+
+def set_fault(
+    *,
+    company: CompanyRef = None,
+    lose_after_store: int | None = None,
+    lose_mode: str | None = None,
+    fail_5xx: int | None = None,
+    fail_429: int | None = None,
+    retry_after_seconds: int | None = None,
+    latency_ms: int | None = None,
+) -> FaultSwitch:
+    """Arm a switch (global, or one company's). Only the given fields change.
+
+    - lose_after_store=N: the next N accepted POST /vouchers are stored, then the answer is
+      lost (lose_mode "drop": the connection is closed without an answer where the server
+      lets us reach the socket, else "504": 504 Gateway Timeout).
+    - fail_5xx=N: the next N API requests answer 500 (ErrorCode 5000) and change nothing.
+    - fail_429=N: the next N API requests answer 429 (ErrorCode 4010, Retry-After
+      retry_after_seconds).
+    - latency_ms: every API answer waits this long first (0 = off).
+    """
+    if lose_mode is not None and lose_mode not in FaultSwitch.LoseMode.values:
+        raise ValueError(f"lose_mode must be one of {FaultSwitch.LoseMode.values}")
+    switch = fault_switch(company)
+    changes = {
+        "lose_after_store": lose_after_store,
+        "lose_mode": lose_mode,
+        "fail_5xx": fail_5xx,
+        "fail_429": fail_429,
+        "retry_after_seconds": retry_after_seconds,
+        "latency_ms": latency_ms,
+    }
+    for name, value in changes.items():
+        if value is not None:
+            setattr(switch, name, value)
+    switch.save()
+    return switch
+
+
+def clear_faults() -> None:
+    FaultSwitch.objects.update(
+        lose_after_store=0,
+        lose_mode=FaultSwitch.LoseMode.DROP,
+        fail_5xx=0,
+        fail_429=0,
+        retry_after_seconds=1,
+        latency_ms=0,
+    )
+
+
+def expire_access_tokens(*, company: CompanyRef = None) -> int:
+    """Every (or one company's) access token expires now; the client must refresh."""
+    tokens = AccessToken.objects.filter(expires_at__gt=timezone.now())
+    if company is not None:
+        tokens = tokens.filter(company=get_company(company))
+    return tokens.update(expires_at=timezone.now())
+
+
+def revoke_refresh_tokens(*, company: CompanyRef = None) -> int:
+    """Every live refresh token (of one company) is revoked, as when the user changes the
+    password or removes the integration in Visma: the next refresh gets invalid_grant."""
+    tokens = RefreshToken.objects.filter(used_at__isnull=True, revoked_at__isnull=True)
+    if company is not None:
+        tokens = tokens.filter(company=get_company(company))
+    return tokens.update(revoked_at=timezone.now())
+
+
+# --- quota ----------------------------------------------------------------------------------
+
+
+def set_quota(per_minute: int | None) -> None:
+    """Requests per minute per client and endpoint; None goes back to the configured
+    default (VISMA_SANDBOX_QUOTA_PER_MINUTE, 600). Counting starts afresh."""
+    SandboxSettings.objects.update_or_create(pk=1, defaults={"quota_per_minute": per_minute})
+    QuotaCounter.objects.all().delete()
+
+
+def quota_per_minute() -> int:
+    row = SandboxSettings.objects.filter(pk=1).first()
+    if row and row.quota_per_minute:
+        return row.quota_per_minute
+    return quota_per_minute_default()
+
+
+# --- reset ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reset_sandbox(*, keep_clients: bool = True) -> None:
+    """Forget every voucher, code, token, quota count and fault, and restore the demo
+    companies. Registered clients stay unless keep_clients=False."""
+    SandboxVoucher.objects.all().delete()
+    AuthorizationCode.objects.all().delete()
+    AccessToken.objects.all().delete()
+    RefreshToken.objects.all().delete()
+    QuotaCounter.objects.all().delete()
+    FaultSwitch.objects.all().delete()
+    SandboxSettings.objects.all().delete()
+    if not keep_clients:
+        SandboxClient.objects.all().delete()
+    setup_demo()

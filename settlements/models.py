@@ -100,6 +100,16 @@ class Settlement(models.Model):
     def is_balanced(self) -> bool:
         return self.balance_difference == 0
 
+    @property
+    def reason_text(self) -> str:
+        """The reason for the state, in the reader's language where the software words it
+        itself (an unbalanced settlement), else the stored sentence."""
+        from .texts import UNBALANCED, unbalanced_reason
+
+        if self.problem_code == UNBALANCED and self.balance_difference:
+            return unbalanced_reason(self.balance_difference)
+        return self.state_reason
+
     def as_data(self) -> SettlementData:
         """The settlement as plain values (for the voucher builder). Prefetch
         `sales`, `payments` and `cash_movements` (and select `location`) to avoid queries."""

@@ -1,8 +1,51 @@
-from django.shortcuts import render
+"""The Dagsoppgjør pages. Every query goes through request.org: another organisation's
+settlement is simply not found (404)."""
 
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+
+from accounting.preview import voucher_preview
 from backoffice.tenancy import member_required
+
+from .forms import SettlementFilterForm
+from .models import Settlement
+from .report import zreport
+
+PAGE_SIZE = 50
 
 
 @member_required
 def settlement_list(request):
-    return render(request, "settlements/list.html", {"settlements": []})
+    form = SettlementFilterForm(request.GET or None, organization=request.org)
+    settlements = form.filter(
+        Settlement.objects.filter(organization=request.org).select_related("location")
+    )
+    page = Paginator(settlements, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The filters again in the page links, without the page number itself.
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "settlements/list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@member_required
+def settlement_detail(request, pk: int):
+    settlement = get_object_or_404(
+        Settlement.objects.select_related("location").prefetch_related(
+            "sales", "payments", "cash_movements"
+        ),
+        pk=pk,
+        organization=request.org,
+    )
+    return render(
+        request,
+        "settlements/detail.html",
+        {
+            "settlement": settlement,
+            "report": zreport(settlement.as_data()),
+            "preview": voucher_preview(settlement=settlement),
+        },
+    )

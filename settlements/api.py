@@ -1,0 +1,127 @@
+"""The tills' ingestion API (DESIGN.md 4.1): POST /api/v1/settlements.
+
+Every answer is JSON. Errors always come as {"errors": [{"path", "message"}]}, so a
+vendor's client handles 400, 401, 405, 409 and 413 the same way.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from backoffice.models import ApiKey, Location
+
+from .models import Settlement
+from .parsing import SettlementInvalid, parse_body
+from .schema import SETTLEMENT_SCHEMA
+from .services import ingest_settlement
+
+# Readable UTF-8 ("ø", not "\u00f8"); JSON is UTF-8 by definition.
+UTF8 = {"ensure_ascii": False}
+
+
+def _error(status: int, message: str, path: str = "", **extra) -> JsonResponse:
+    return JsonResponse(
+        {"errors": [{"path": path, "message": message}], **extra},
+        status=status,
+        json_dumps_params=UTF8,
+    )
+
+
+def _authenticated_location(request: HttpRequest) -> Location | None:
+    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
+    raw = raw.strip()
+    if scheme.lower() != "bearer" or not raw:
+        return None
+    return ApiKey.authenticate(raw)
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _answer(request: HttpRequest, settlement: Settlement, status: int) -> JsonResponse:
+    url = request.build_absolute_uri(reverse("settlements:detail", args=[settlement.pk]))
+    response = JsonResponse(
+        {
+            "id": settlement.pk,
+            "state": settlement.state,
+            "state_label": settlement.get_state_display(),
+            "reason": settlement.reason_text,
+            "balance_difference": str(settlement.balance_difference),
+            "cash_difference": (
+                None if settlement.cash_difference is None else str(settlement.cash_difference)
+            ),
+            "url": url,
+        },
+        status=status,
+        json_dumps_params=UTF8,
+    )
+    if status == 201:
+        response["Location"] = url
+    return response
+
+
+@csrf_exempt
+def settlements_endpoint(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        response = _error(405, _("Bare POST er tillatt her."))
+        response["Allow"] = "POST"
+        return response
+
+    location = _authenticated_location(request)
+    if location is None:
+        response = _error(
+            401,
+            _("Mangler eller ugyldig API-nøkkel: send «Authorization: Bearer <nøkkel>»."),
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="settlements"'
+        return response
+
+    limit = settings.SETTLEMENT_MAX_BODY_BYTES
+    too_big = _("Innholdet er større enn {limit} byte.").format(limit=limit)
+    # The declared size first, so an oversized body is refused before it is read ...
+    if _content_length(request) > limit:
+        return _error(413, too_big)
+    body = request.body
+    # ... and the real size too, whatever the header claimed.
+    if len(body) > limit:
+        return _error(413, too_big)
+
+    try:
+        data = parse_body(body)
+    except SettlementInvalid as exc:
+        return JsonResponse({"errors": exc.errors}, status=400, json_dumps_params=UTF8)
+
+    result = ingest_settlement(location=location, data=data)
+    if result.outcome == "created":
+        return _answer(request, result.settlement, 201)
+    if result.outcome == "unchanged":
+        return _answer(request, result.settlement, 200)
+    settlement = result.settlement
+    return _error(
+        409,
+        _(
+            "Kasse {register} har allerede sendt Z-nummer {z} med annet innhold. "
+            "Et mottatt oppgjør blir aldri overskrevet."
+        ).format(register=settlement.register_id, z=settlement.z_number),
+        path="z_number",
+        id=settlement.pk,
+        state=settlement.state,
+        url=request.build_absolute_uri(reverse("settlements:detail", args=[settlement.pk])),
+    )
+
+
+@require_GET
+@cache_control(max_age=3600, public=True)
+def settlement_schema(request: HttpRequest) -> JsonResponse:
+    schema = {"$id": request.build_absolute_uri(), **SETTLEMENT_SCHEMA}
+    return JsonResponse(schema, json_dumps_params={**UTF8, "indent": 2})

@@ -1,0 +1,53 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.models import Location, Organization, Register
+
+from .models import Settlement
+
+
+class SettlementFilterForm(forms.Form):
+    """The filters of the settlement list; every choice comes from the user's organisation."""
+
+    location = forms.ModelChoiceField(
+        label=_("Butikk"), queryset=Location.objects.none(), required=False, empty_label=_("Alle")
+    )
+    register = forms.ModelChoiceField(
+        label=_("Kasse"), queryset=Register.objects.none(), required=False, empty_label=_("Alle")
+    )
+    state = forms.ChoiceField(label=_("Status"), required=False)
+    date_from = forms.DateField(
+        label=_("Fra dato"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("Til dato"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.filter(organization=organization)
+        registers = Register.objects.filter(location__organization=organization).select_related(
+            "location"
+        )
+        self.fields["register"].queryset = registers.order_by("location__name", "code")
+        self.fields["register"].label_from_instance = lambda r: f"{r.code} ({r.location.name})"
+        self.fields["state"].choices = [("", _("Alle")), *Settlement.State.choices]
+
+    def filter(self, queryset):
+        """The queryset narrowed by the filters; an invalid one is shown as such and ignored."""
+        if not self.is_bound:
+            return queryset
+        self.is_valid()
+        data = self.cleaned_data  # only the fields that are valid
+        if data.get("location"):
+            queryset = queryset.filter(location=data["location"])
+        if data.get("register"):
+            register = data["register"]
+            queryset = queryset.filter(location_id=register.location_id, register_id=register.code)
+        if data.get("state"):
+            queryset = queryset.filter(state=data["state"])
+        if data.get("date_from"):
+            queryset = queryset.filter(business_date__gte=data["date_from"])
+        if data.get("date_to"):
+            queryset = queryset.filter(business_date__lte=data["date_to"])
+        return queryset

@@ -1,0 +1,77 @@
+"""`manage.py import_settlements --org SLUG --location CODE FILE.json…` (DESIGN.md 4.4).
+
+The same validation and storage as the API (parse_settlement + ingest_settlement). A file
+holds one settlement or a list of them; each is reported on its own line. Exit 1 when any
+was invalid or conflicted with one stored before.
+"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from backoffice.models import Location
+from settlements.parsing import SettlementInvalid, decode_body, parse_settlement
+from settlements.services import ingest_settlement
+
+
+class Command(BaseCommand):
+    help = "Imports settlements from JSON files, validated exactly as the API validates them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--org", required=True, help="organisation slug")
+        parser.add_argument("--location", required=True, help="store code")
+        parser.add_argument("files", nargs="+", metavar="FILE.json")
+
+    def handle(self, *args, org, location, files, **options):
+        store = (
+            Location.objects.select_related("organization")
+            .filter(organization__slug=org, code=location)
+            .first()
+        )
+        if store is None:
+            raise CommandError(f"No store {location!r} in organisation {org!r}.")
+        counts = {"created": 0, "unchanged": 0, "conflict": 0, "invalid": 0}
+        for name in files:
+            for label, outcome, detail in self._import_file(store, Path(name)):
+                counts[outcome] += 1
+                line = f"{label}: {outcome}{detail}"
+                if outcome in ("created", "unchanged"):
+                    self.stdout.write(line)
+                else:
+                    self.stdout.write(self.style.ERROR(line))
+        self.stdout.write(", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
+        if counts["invalid"] or counts["conflict"]:
+            raise SystemExit(1)
+
+    def _import_file(self, store: Location, path: Path):
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            yield str(path), "invalid", f"\n  {exc.strerror}"
+            return
+        try:
+            decoded = decode_body(raw)
+        except SettlementInvalid as exc:
+            yield str(path), "invalid", _errors(exc)
+            return
+        bodies = decoded if isinstance(decoded, list) else [decoded]
+        for index, body in enumerate(bodies):
+            label = f"{path}[{index}]" if isinstance(decoded, list) else str(path)
+            try:
+                data = parse_settlement(body)
+            except SettlementInvalid as exc:
+                yield label, "invalid", _errors(exc)
+                continue
+            result = ingest_settlement(location=store, data=data)
+            settlement = result.settlement
+            detail = (
+                f" {settlement.register_id} Z{settlement.z_number} "
+                f"{settlement.business_date.isoformat()} (id {settlement.pk}, {settlement.state})"
+            )
+            if result.outcome == "conflict":
+                detail += " - stored before with other content; not overwritten"
+            yield label, result.outcome, detail
+
+
+def _errors(exc: SettlementInvalid) -> str:
+    return "".join(f"\n  {e['path'] or '(body)'}: {e['message']}" for e in exc.errors)

@@ -12,18 +12,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
+# The demo runs the bundled Visma simulator unless a real Visma is configured
+# (VISMA_CLIENT_ID set). The simulator has migrations, so every step sees the switch.
+# rundemo registers the simulator's demo client, then runs the web app and a Celery
+# worker with beat until Ctrl-C.
+demo: export VISMA_SANDBOX ?= $(if $(VISMA_CLIENT_ID),0,1)
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py rundemo
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# The benchmarks of issue 7 (bench/README.md): PostgreSQL and Redis from DATABASE_URL /
+# REDIS_URL, else a dedicated backoffice_bench database and Redis db 15 on this machine
+# (started like .ci/run when not answering). Prints the table, writes bench/results.json.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 # Compile the translation catalogues (the .mo files are committed, so a fresh machine
 # needs no gettext).

@@ -218,6 +218,8 @@ else:
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
+        # Else kombu keeps its exchange tables in ./control of whatever the cwd is.
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_celery_dir / 'results'}"
@@ -253,4 +255,6 @@ LOGGING = {
 BACKOFFICE_BANNER_PROVIDERS = ["integrations.visma.banners.banners"]
 
 # Dotted path to a function (organization) -> accounting.catalog.Catalog | None.
-ACCOUNTING_CATALOG_PROVIDER = os.getenv("ACCOUNTING_CATALOG_PROVIDER", "")
+ACCOUNTING_CATALOG_PROVIDER = os.getenv(
+    "ACCOUNTING_CATALOG_PROVIDER", "integrations.visma.catalog.company_catalog"
+)

@@ -6,4 +6,12 @@ app_name = "visma"
 
 urlpatterns = [
     path("oppsett/integrasjoner/visma-eaccounting/", views.integration, name="integration"),
+    path("oppsett/integrasjoner/visma-eaccounting/koble-til/", views.connect, name="connect"),
+    path("oppsett/integrasjoner/visma-eaccounting/callback/", views.callback, name="callback"),
+    path("oppsett/integrasjoner/visma-eaccounting/koble-fra/", views.disconnect, name="disconnect"),
+    path(
+        "oppsett/integrasjoner/visma-eaccounting/oppdater-kontoplan/",
+        views.refresh_chart,
+        name="refresh_chart",
+    ),
 ]

@@ -1,8 +1,259 @@
-from django.shortcuts import render
+"""Oppsett > Integrasjoner > Visma eAccounting: the settings, the connection, the connect
+flow (DESIGN.md 3, 4.5).
 
-from backoffice.tenancy import member_required
+The OAuth `state` is single-use and bound to this browser session and to the organisation
+that started the flow: the session keeps {state: {org_id, code_verifier, redirect_uri,
+created}} and the callback pops it before looking at anything else.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from backoffice.tenancy import admin_required, member_required
+
+from . import client, oauth, services, tokens
+from .forms import TransferSettingsForm
+from .models import TransferSettings, VismaAccount, VismaConnection, VismaFiscalYear, VismaVatCode
+from .schedule import next_run_after
+
+SESSION_KEY = "visma_oauth_pending"
+STATE_MAX_AGE_SECONDS = 15 * 60
+MAX_PENDING = 5
+
+
+def redirect_uri_for(request: HttpRequest) -> str:
+    return settings.VISMA_REDIRECT_URI or request.build_absolute_uri(reverse("visma:callback"))
+
+
+def not_configured_message(request: HttpRequest) -> str:
+    return _(
+        "Visma eAccounting er ikke satt opp på denne serveren ennå. Driftsansvarlig må "
+        "registrere integrasjonen hos Visma med omdirigeringsadressen %(redirect_uri)s og "
+        "sette miljøvariablene VISMA_CLIENT_ID og VISMA_CLIENT_SECRET, og så starte "
+        "Backoffice på nytt."
+    ) % {"redirect_uri": redirect_uri_for(request)}
+
+
+# ---------------------------------------------------------------------------- the page
+
+
+SUMMARY_LABELS = {
+    "posted": gettext_lazy("overført"),
+    "already_posted": gettext_lazy("var allerede overført"),
+    "needs_action": gettext_lazy("trenger handling"),
+    "failed": gettext_lazy("feilet"),
+    "waiting": gettext_lazy("venter"),
+}
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The last run's summary (written by the transfer) as short lines for the page."""
+    if not isinstance(summary, dict):
+        return []
+    lines = [
+        f"{summary[key]} {label}"
+        for key, label in SUMMARY_LABELS.items()
+        if isinstance(summary.get(key), int)
+    ]
+    if summary.get("message"):
+        lines.append(str(summary["message"]))
+    return lines
 
 
 @member_required
-def integration(request):
-    return render(request, "visma/integration.html", {})
+@require_http_methods(["GET", "HEAD", "POST"])
+def integration(request: HttpRequest) -> HttpResponse:
+    editable = request.membership.is_admin
+    if request.method == "POST" and not editable:
+        raise PermissionDenied(_("Bare administratorer kan endre Visma-innstillingene."))
+    org = request.org
+    transfer = TransferSettings.for_organization(org)
+    if request.method == "POST":
+        form = TransferSettingsForm(request.POST, instance=transfer)
+        if form.is_valid():
+            services.save_transfer_settings(form.save(commit=False))
+            messages.success(request, _("Innstillingene for overføring er lagret."))
+            return redirect("visma:integration")
+    else:
+        form = TransferSettingsForm(instance=transfer, editable=editable)
+
+    connection = (
+        VismaConnection.objects.filter(organization=org).select_related("connected_by").first()
+    )
+    status = connection.status if connection else VismaConnection.Status.NOT_CONNECTED
+    chart = None
+    if connection and connection.company_refreshed_at:
+        chart = {
+            "accounts": VismaAccount.objects.filter(organization=org, is_active=True).count(),
+            "vat_codes": VismaVatCode.objects.filter(organization=org).count(),
+            "fiscal_years": VismaFiscalYear.objects.filter(organization=org),
+            "refreshed_at": connection.company_refreshed_at,
+            "locked_to": connection.accounting_locked_to,
+        }
+    # Shown from the saved settings (not the form being edited).
+    saved = TransferSettings.objects.get(pk=transfer.pk)
+    context = {
+        "form": form,
+        "editable": editable,
+        "connection": connection,
+        "status": status,
+        "Status": VismaConnection.Status,
+        "status_label": VismaConnection.Status(status).label,
+        "configured": oauth.is_configured(),
+        "not_configured_message": not_configured_message(request),
+        "transfer": saved,
+        "never": saved.interval == TransferSettings.Interval.NEVER,
+        "next_run": next_run_after(timezone.now(), saved.interval, saved.run_time),
+        "last_run_lines": summary_lines(saved.last_run_summary),
+        "chart": chart,
+    }
+    return render(request, "visma/integration.html", context)
+
+
+# ---------------------------------------------------------------------------- connect
+
+
+@require_POST
+@admin_required
+def connect(request: HttpRequest) -> HttpResponse:
+    if not oauth.is_configured():
+        messages.warning(request, not_configured_message(request))
+        return redirect("visma:integration")
+    redirect_uri = redirect_uri_for(request)
+    url, state, code_verifier = oauth.authorization_request(redirect_uri)
+    now = time.time()
+    pending = {
+        key: entry
+        for key, entry in request.session.get(SESSION_KEY, {}).items()
+        if now - entry.get("created", 0) < STATE_MAX_AGE_SECONDS
+    }
+    pending[state] = {
+        "org_id": request.org.pk,
+        "code_verifier": code_verifier,
+        "redirect_uri": redirect_uri,
+        "created": now,
+    }
+    # A few tabs may be connecting at once; older attempts are dropped.
+    request.session[SESSION_KEY] = dict(list(pending.items())[-MAX_PENDING:])
+    return HttpResponseRedirect(url)
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "visma/callback_forbidden.html", status=403)
+
+
+@require_GET
+@admin_required
+def callback(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    pending = dict(request.session.get(SESSION_KEY, {}))
+    entry = pending.pop(state, None) if state else None
+    # Single use: the state is gone whatever happens next.
+    request.session[SESSION_KEY] = pending
+    if entry is None or entry.get("org_id") != request.org.pk:
+        return _forbidden(request)
+
+    back = redirect("visma:integration")
+    if time.time() - entry.get("created", 0) > STATE_MAX_AGE_SECONDS:
+        messages.error(request, _("Innloggingen hos Visma tok for lang tid. Prøv igjen."))
+        return back
+    error = request.GET.get("error", "")
+    if error == "access_denied":
+        messages.warning(
+            request,
+            _(
+                "Tilkoblingen ble avbrutt: tilgangen ble ikke godkjent hos Visma. "
+                "Klikk «Connect Visma eAccounting» for å prøve igjen."
+            ),
+        )
+        return back
+    if error:
+        description = request.GET.get("error_description", "")
+        messages.error(
+            request,
+            _("Visma avviste tilkoblingen (%(error)s). %(description)s")
+            % {"error": error[:100], "description": description[:300]},
+        )
+        return back
+    code = request.GET.get("code", "")
+    if not code:
+        messages.error(request, _("Visma sendte ingen autorisasjonskode tilbake. Prøv igjen."))
+        return back
+    if not oauth.is_configured():
+        messages.warning(request, not_configured_message(request))
+        return back
+
+    try:
+        company, chart_problem = services.complete_connection(
+            request.org,
+            user=request.user,
+            code=code,
+            code_verifier=entry["code_verifier"],
+            redirect_uri=entry["redirect_uri"],
+        )
+    except services.ConnectFailed as exc:
+        messages.error(request, str(exc))
+        return back
+    messages.success(
+        request,
+        _("Innlogging hos Visma lyktes. Koblet til %(company)s.") % {"company": company.name},
+    )
+    if chart_problem:
+        messages.warning(
+            request,
+            _(
+                "Kontoplanen kunne ikke hentes fra Visma nå (%(error)s). "
+                "Prøv «Oppdater kontoplan fra Visma» om litt."
+            )
+            % {"error": chart_problem},
+        )
+    return back
+
+
+@require_POST
+@admin_required
+def disconnect(request: HttpRequest) -> HttpResponse:
+    services.disconnect(request.org)
+    messages.success(request, _("Visma eAccounting er koblet fra."))
+    return redirect("visma:integration")
+
+
+@require_POST
+@admin_required
+def refresh_chart(request: HttpRequest) -> HttpResponse:
+    try:
+        summary = services.refresh_company_data(request.org)
+    except tokens.ReconnectRequired as exc:
+        messages.error(
+            request,
+            _("Visma-tilkoblingen må kobles til på nytt: %(reason)s") % {"reason": exc.reason},
+        )
+    except tokens.TokenUnavailable as exc:
+        messages.error(request, str(exc) or _("Visma eAccounting er ikke tilkoblet."))
+    except client.VismaError as exc:
+        messages.error(
+            request,
+            _("Kontoplanen kunne ikke hentes fra Visma: %(error)s") % {"error": exc.detail or exc},
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "Kontoplanen er oppdatert fra Visma: %(accounts)s aktive kontoer og "
+                "%(vat_codes)s mva-koder."
+            )
+            % {"accounts": summary.active_accounts, "vat_codes": summary.vat_codes},
+        )
+    return redirect("visma:integration")

@@ -1,0 +1,554 @@
+"""Visma eAccounting API v2: one function per endpoint we use, one HTTP session.
+
+Every function takes a bearer access token (get one from `tokens.get_access_token`, or
+call through `tokens.call`, which also retries once after a 401 with a refreshed token).
+
+- Every request passes `before_request(endpoint)` first: the one place where the shared
+  rate limiter hooks in (the scheduled-transfer issue replaces the no-op).
+- Timeouts on every request (settings.VISMA_TIMEOUT_SECONDS).
+- Answers are parsed with `parse_float=Decimal` (money never becomes a float) and checked
+  for the fields we rely on; anything else raises `UnexpectedResponse`.
+- Errors raise a `VismaError` subclass carrying Visma's ErrorCode, message and ErrorId.
+  `outcome_unknown` says whether a write may have taken effect although it failed (a read
+  timeout after sending, a 5xx, a 201 with a garbled body): the export service then looks
+  the voucher up before posting again (exactly once).
+- Tokens are never logged, nor put in exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import requests
+from django.conf import settings
+from urllib3.exceptions import NewConnectionError
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 500
+# A list that claims more pages than this is a server bug, not a chart of accounts.
+MAX_PAGES = 1000
+
+session = requests.Session()
+session.headers.update({"Accept": "application/json", "User-Agent": "backoffice-visma/1"})
+
+
+def before_request(endpoint: str) -> None:
+    """Called before every request to Visma with the endpoint's name ("vouchers", …).
+
+    A no-op here; the scheduled transfer plugs the Redis rate limiter in (Visma counts
+    requests per client and endpoint), so every worker's requests pass one place.
+    """
+
+
+def timeout() -> tuple[float, float]:
+    """(connect, read) timeouts in seconds."""
+    total = float(settings.VISMA_TIMEOUT_SECONDS)
+    return (min(10.0, total), total)
+
+
+# ---------------------------------------------------------------------------- exceptions
+
+
+class VismaError(Exception):
+    """An answer from Visma that is not a success, or no answer at all.
+
+    code: Visma's ErrorCode (int) when it sent one; status: the HTTP status; error_id:
+    Visma's ErrorId (quote it to Visma support); errors: Visma's field errors
+    ([{"Field", "ErrorCode", "Message", "Key"}]).
+    """
+
+    outcome_unknown = False
+
+    def __init__(
+        self,
+        code: int | None,
+        message: str,
+        status: int | None = None,
+        error_id: str | None = None,
+        *,
+        errors: list[dict] | None = None,
+    ):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.error_id = error_id
+        self.errors = errors or []
+
+    def __str__(self) -> str:
+        parts = [self.message or self.__class__.__name__]
+        if self.code is not None:
+            parts.append(f"(ErrorCode {self.code})")
+        if self.status is not None:
+            parts.append(f"[HTTP {self.status}]")
+        return " ".join(parts)
+
+    @property
+    def detail(self) -> str:
+        """The message with Visma's field errors, for a person to read."""
+        lines = [self.message] if self.message else []
+        for item in self.errors:
+            text = item.get("Message") or ""
+            where = item.get("Field") or ""
+            if text:
+                lines.append(f"{where}: {text}" if where else text)
+        return "; ".join(lines)
+
+
+class ValidationError(VismaError):
+    """2000: Visma refused the body (see `errors`)."""
+
+
+class FiscalYearMissing(VismaError):
+    """3001: no fiscal year covers the voucher date."""
+
+
+class AccountNotFound(VismaError):
+    """3002: an account number does not exist in the company."""
+
+
+class RateLimited(VismaError):
+    """4010 / HTTP 429: too many requests; try again after `retry_after` seconds."""
+
+    def __init__(self, *args, retry_after: int = 60, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retry_after = retry_after
+
+
+class PeriodLocked(VismaError):
+    """4026 (voucher date in a locked period) or 4038 (the fiscal year is locked)."""
+
+
+class MissingScope(VismaError):
+    """4006: the connection lacks a scope the endpoint needs; reconnecting fixes it."""
+
+
+class AuthError(VismaError):
+    """HTTP 401: the access token is not (or no longer) accepted."""
+
+
+class ServerError(VismaError):
+    """HTTP 5xx or ErrorCode 5000. For a write, Visma may have stored it anyway."""
+
+    outcome_unknown = True
+
+
+class TransportError(VismaError):
+    """No HTTP answer: a timeout or a broken connection.
+
+    maybe_sent is True when the request may have reached Visma (read timeout, connection
+    reset after sending); False when it certainly did not (no connection was made).
+    """
+
+    def __init__(self, message: str, *, maybe_sent: bool):
+        super().__init__(None, message)
+        self.maybe_sent = maybe_sent
+
+    @property
+    def outcome_unknown(self) -> bool:  # type: ignore[override]
+        return self.maybe_sent
+
+
+class UnexpectedResponse(VismaError):
+    """A success status whose body is not what Visma documents (or not JSON)."""
+
+    def __init__(self, message: str, status: int | None = None, *, outcome_unknown=False):
+        super().__init__(None, message, status)
+        self._outcome_unknown = outcome_unknown
+
+    @property
+    def outcome_unknown(self) -> bool:  # type: ignore[override]
+        return self._outcome_unknown
+
+
+class InvalidPayload(VismaError):
+    """The voucher breaks Visma's VoucherApi schema; it was not sent."""
+
+
+_CODE_CLASSES: dict[int, type[VismaError]] = {
+    2000: ValidationError,
+    3001: FiscalYearMissing,
+    3002: AccountNotFound,
+    4006: MissingScope,
+    4010: RateLimited,
+    4026: PeriodLocked,
+    4038: PeriodLocked,
+    5000: ServerError,
+}
+
+_TRY_AGAIN = re.compile(r"try again in\s+(\d+)\s*second", re.IGNORECASE)
+
+
+def _retry_after(message: str, headers) -> int:
+    match = _TRY_AGAIN.search(message or "")
+    if match:
+        return int(match.group(1))
+    header = (headers or {}).get("Retry-After", "")
+    if header.strip().isdigit():
+        return int(header.strip())
+    return 60  # Visma's quota is per minute: a minute always suffices.
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def error_from_response(response: requests.Response) -> VismaError:
+    """The named exception for a non-2xx answer."""
+    status = response.status_code
+    try:
+        body = response.json(parse_float=Decimal)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    code = _as_int(body.get("ErrorCode"))
+    errors = body.get("Errors") if isinstance(body.get("Errors"), list) else []
+    errors = [item for item in errors if isinstance(item, dict)]
+    message = body.get("DeveloperErrorMessage") or body.get("Message") or ""
+    if not message and errors:
+        message = str(errors[0].get("Message") or "")
+    if not message:
+        message = (response.text or response.reason or "").strip()[:300]
+    error_id = body.get("ErrorId")
+    error_id = str(error_id) if error_id else None
+    kwargs = {"errors": errors}
+
+    if status == 401:
+        return AuthError(code, message or "Unauthorized", status, error_id, **kwargs)
+    if code == 4010 or status == 429:
+        return RateLimited(
+            code or 4010,
+            message,
+            status,
+            error_id,
+            retry_after=_retry_after(message, response.headers),
+            **kwargs,
+        )
+    if code in _CODE_CLASSES:
+        return _CODE_CLASSES[code](code, message, status, error_id, **kwargs)
+    if status >= 500:
+        return ServerError(code, message, status, error_id, **kwargs)
+    return VismaError(code, message, status, error_id, **kwargs)
+
+
+# ---------------------------------------------------------------------------- transport
+
+
+def _transport_error(exc: requests.RequestException) -> TransportError:
+    # Only a failure to connect proves the request never left; everything else (a read
+    # timeout, a reset while waiting for the answer) may have reached Visma.
+    if isinstance(exc, requests.ConnectTimeout):
+        return TransportError("Visma did not accept the connection in time", maybe_sent=False)
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps it
+        if isinstance(reason, NewConnectionError) or isinstance(exc, requests.exceptions.SSLError):
+            return TransportError(
+                f"Could not connect to Visma: {type(reason).__name__}", maybe_sent=False
+            )
+        return TransportError(
+            f"The connection to Visma broke: {type(exc).__name__}", maybe_sent=True
+        )
+    if isinstance(exc, requests.Timeout):
+        return TransportError("Visma did not answer in time", maybe_sent=True)
+    return TransportError(f"Request to Visma failed: {type(exc).__name__}", maybe_sent=True)
+
+
+def _dumps(payload: Any) -> str:
+    """JSON text of `payload`; Decimal amounts become JSON numbers with the same digits."""
+
+    def default(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            # json has no decimal type; a float carries any amount with 2 decimals below
+            # 10^13 exactly (its repr is the shortest text that reads back the same), and
+            # this check refuses anything that would not survive the trip.
+            as_float = float(value)
+            if Decimal(repr(as_float)) != value:
+                raise ValueError(f"{value} cannot be sent exactly as a JSON number")
+            return as_float
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    return json.dumps(payload, default=default, ensure_ascii=False)
+
+
+def _request(
+    method: str,
+    path: str,
+    token: str,
+    *,
+    endpoint: str,
+    params: dict | None = None,
+    payload: Any = None,
+) -> tuple[int, Any]:
+    before_request(endpoint)
+    url = f"{settings.VISMA_API_URL}/{path.lstrip('/')}"
+    headers = {"Authorization": f"Bearer {token}"}
+    data = None
+    if payload is not None:
+        headers["Content-Type"] = "application/json"
+        data = _dumps(payload).encode()
+    try:
+        response = session.request(
+            method, url, params=params, data=data, headers=headers, timeout=timeout()
+        )
+    except requests.RequestException as exc:
+        error = _transport_error(exc)
+        logger.warning("Visma %s %s: %s", method, path, error)
+        raise error from None
+    if not 200 <= response.status_code < 300:
+        error = error_from_response(response)
+        logger.warning("Visma %s %s: %s (ErrorId %s)", method, path, error, error.error_id)
+        raise error
+    try:
+        body = response.json(parse_float=Decimal)
+    except ValueError:
+        raise UnexpectedResponse(
+            f"Visma answered {method} {path} with something that is not JSON",
+            response.status_code,
+            outcome_unknown=method != "GET",
+        ) from None
+    return response.status_code, body
+
+
+# ---------------------------------------------------------------------------- shapes
+
+
+def _shape_error(what: str, problem: str, *, write: bool = False) -> UnexpectedResponse:
+    return UnexpectedResponse(f"Unexpected {what} from Visma: {problem}", outcome_unknown=write)
+
+
+def _require(item: Any, what: str, fields: dict[str, tuple[type, ...]], *, write=False) -> dict:
+    if not isinstance(item, dict):
+        raise _shape_error(what, "not an object", write=write)
+    for name, types in fields.items():
+        value = item.get(name)
+        if (
+            name not in item
+            or not isinstance(value, types)
+            or (bool not in types and isinstance(value, bool))
+        ):
+            raise _shape_error(what, f"{name} is missing or of the wrong type", write=write)
+    return item
+
+
+def _uuid_text(value: Any, what: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except (TypeError, ValueError, AttributeError):
+        raise _shape_error(what, f"Id {value!r} is not a GUID") from None
+
+
+def _parse_date(value: Any, what: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _shape_error(what, f"{value!r} is not a date")
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise _shape_error(what, f"{value!r} is not a date") from None
+
+
+def _paginated(token: str, path: str, *, endpoint: str, params: dict | None = None) -> list[dict]:
+    """Every item of a paginated list, following `Meta` to the last page."""
+    items: list[dict] = []
+    page = 1
+    while True:
+        query = {**(params or {}), "$page": page, "$pagesize": PAGE_SIZE}
+        _status, body = _request("GET", path, token, endpoint=endpoint, params=query)
+        _require(body, f"{path} list", {"Meta": (dict,), "Data": (list,)})
+        meta = _require(
+            body["Meta"], f"{path} list", {"CurrentPage": (int,), "TotalNumberOfPages": (int,)}
+        )
+        if meta["CurrentPage"] != page:
+            raise _shape_error(f"{path} list", f"asked for page {page}, got {meta['CurrentPage']}")
+        for item in body["Data"]:
+            if not isinstance(item, dict):
+                raise _shape_error(f"{path} list", "an item is not an object")
+            items.append(item)
+        if page >= meta["TotalNumberOfPages"] or not body["Data"] or page >= MAX_PAGES:
+            return items
+        page += 1
+
+
+# ---------------------------------------------------------------------------- endpoints
+
+
+@dataclass(frozen=True)
+class CompanySettings:
+    name: str
+    org_number: str  # CorporateIdentityNumber ("" when Visma has none)
+    accounting_locked_to: date | None
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Account:
+    number: int
+    name: str
+    is_active: bool
+    fiscal_year_id: str
+    vat_code_id: str | None = None
+
+
+@dataclass(frozen=True)
+class VatCode:
+    id: str
+    code: str
+    description: str
+    rate: Decimal  # Visma's VatRate: a fraction, 0.25 for 25 %
+    related_accounts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class FiscalYear:
+    id: str
+    start_date: date
+    end_date: date
+    is_locked: bool
+
+
+def get_company_settings(token: str) -> CompanySettings:
+    """GET /companysettings (needs an ea:sales* scope)."""
+    _status, body = _request("GET", "companysettings", token, endpoint="companysettings")
+    _require(body, "company settings", {"Name": (str,)})
+    org_number = body.get("CorporateIdentityNumber") or ""
+    if not isinstance(org_number, str):
+        raise _shape_error("company settings", "CorporateIdentityNumber is not text")
+    return CompanySettings(
+        name=body["Name"],
+        org_number=org_number,
+        accounting_locked_to=_parse_date(body.get("AccountingLockedTo"), "company settings"),
+        raw=body,
+    )
+
+
+def list_accounts(token: str) -> list[Account]:
+    """GET /accounts, every page."""
+    accounts = []
+    for item in _paginated(token, "accounts", endpoint="accounts"):
+        _require(item, "account", {"Number": (str, int), "Name": (str,), "IsActive": (bool,)})
+        number = _as_int(item["Number"])
+        if number is None or number < 1:
+            raise _shape_error("account", f"Number {item['Number']!r} is not an account number")
+        accounts.append(
+            Account(
+                number=number,
+                name=item["Name"],
+                is_active=item["IsActive"],
+                fiscal_year_id=str(item.get("FiscalYearId") or ""),
+                vat_code_id=item.get("VatCodeId") or None,
+            )
+        )
+    return accounts
+
+
+def list_vat_codes(token: str) -> list[VatCode]:
+    """GET /vatcodes, every page. Codes without a `Code` are left out (they cannot be
+    chosen in the kontooppsett)."""
+    codes = []
+    for item in _paginated(token, "vatcodes", endpoint="vatcodes"):
+        _require(item, "VAT code", {"Id": (str,), "VatRate": (int, Decimal)})
+        if not isinstance(item.get("Code"), str) or not item["Code"].strip():
+            continue
+        related = item.get("RelatedAccounts") or {}
+        accounts = tuple(
+            number
+            for key in ("AccountNumber1", "AccountNumber2", "AccountNumber3")
+            if isinstance(related, dict) and (number := _as_int(related.get(key)))
+        )
+        codes.append(
+            VatCode(
+                id=_uuid_text(item["Id"], "VAT code"),
+                code=item["Code"].strip(),
+                description=item.get("Description") or "",
+                rate=Decimal(item["VatRate"]),
+                related_accounts=accounts,
+            )
+        )
+    return codes
+
+
+def list_fiscal_years(token: str) -> list[FiscalYear]:
+    """GET /fiscalyears, every page."""
+    years = []
+    for item in _paginated(token, "fiscalyears", endpoint="fiscalyears"):
+        _require(
+            item,
+            "fiscal year",
+            {
+                "Id": (str,),
+                "StartDate": (str,),
+                "EndDate": (str,),
+                "IsLockedForAccounting": (bool,),
+            },
+        )
+        start = _parse_date(item["StartDate"], "fiscal year")
+        end = _parse_date(item["EndDate"], "fiscal year")
+        if start is None or end is None or end < start:
+            raise _shape_error("fiscal year", "StartDate/EndDate do not make a period")
+        years.append(
+            FiscalYear(
+                id=_uuid_text(item["Id"], "fiscal year"),
+                start_date=start,
+                end_date=end,
+                is_locked=item["IsLockedForAccounting"],
+            )
+        )
+    return years
+
+
+def list_vouchers(token: str, *, filter: str | None = None) -> list[dict]:
+    """GET /vouchers with an OData `$filter` (e.g. "VoucherDate eq 2026-11-27"), every
+    page. Items are Visma's VoucherApi dicts (amounts as Decimal)."""
+    params = {"$filter": filter} if filter else None
+    vouchers = []
+    for item in _paginated(token, "vouchers", endpoint="vouchers", params=params):
+        _require(item, "voucher", {"Id": (str,)})
+        vouchers.append(item)
+    return vouchers
+
+
+def create_voucher(
+    token: str,
+    payload: dict,
+    *,
+    use_default_vat_codes: bool = False,
+    use_automatic_vat_calculation: bool = False,
+) -> dict:
+    """POST /vouchers. Returns Visma's created voucher (Id, NumberAndNumberSeries, …).
+
+    The payload is checked against Visma's VoucherApi schema first (InvalidPayload, not
+    sent). A 201 whose body lacks the voucher's Id raises UnexpectedResponse with
+    outcome_unknown=True: the voucher probably exists.
+    """
+    from .voucher_schema import validate_voucher_payload
+
+    problems = validate_voucher_payload(payload)
+    if problems:
+        raise InvalidPayload(None, "; ".join(problems), errors=[{"Message": p} for p in problems])
+    params = {
+        "useDefaultVatCodes": str(use_default_vat_codes).lower(),
+        "useAutomaticVatCalculation": str(use_automatic_vat_calculation).lower(),
+    }
+    _status, body = _request(
+        "POST", "vouchers", token, endpoint="vouchers", params=params, payload=payload
+    )
+    return _require(body, "created voucher", {"Id": (str,)}, write=True)

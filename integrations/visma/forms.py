@@ -1,0 +1,32 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import TransferSettings
+
+
+class TransferSettingsForm(forms.ModelForm):
+    class Meta:
+        model = TransferSettings
+        fields = ["interval", "lookback_days", "run_time"]
+        labels = {
+            "interval": _("Hvor ofte"),
+            "lookback_days": _("Hent oppgjør bakover"),
+            "run_time": _("Klokkeslett"),
+        }
+        help_texts = {
+            "interval": _("Ukentlig: mandager. Månedlig: den 1. i måneden."),
+            "lookback_days": _(
+                "Hvor langt tilbake dagsoppgjør som ikke er overført ennå, tas med."
+            ),
+            "run_time": _("Norsk tid."),
+        }
+        widgets = {
+            "interval": forms.RadioSelect,
+            "run_time": forms.TimeInput(attrs={"type": "time", "step": 60}, format="%H:%M"),
+        }
+
+    def __init__(self, *args, editable: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not editable:
+            for field in self.fields.values():
+                field.disabled = True

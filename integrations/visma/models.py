@@ -1,0 +1,243 @@
+"""What the Backoffice keeps about an organisation's Visma eAccounting company.
+
+- `TransferSettings`: how often settlements go to Visma, how far back, at what time, and
+  the dispatcher's bookkeeping (`next_run_at`, `last_run_at`, `last_run_summary`).
+- `VismaConnection`: the OAuth connection (state, company, encrypted token pair).
+- `VismaAccount`, `VismaVatCode`, `VismaFiscalYear`: the company's chart, cached so the
+  kontooppsett and the export can check entries without asking Visma every time
+  (refreshed on connect, with a button, and before every transfer run).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.models import Organization
+
+from . import crypto
+
+DEFAULT_RUN_TIME = time(6, 0)
+# An access token that expires within this margin is refreshed before use: a request that
+# starts with 5 seconds left may arrive after expiry.
+REFRESH_MARGIN = timedelta(seconds=60)
+
+
+class TransferSettings(models.Model):
+    class Interval(models.TextChoices):
+        DAILY = "daily", _("Daglig")
+        WEEKLY = "weekly", _("Ukentlig")
+        MONTHLY = "monthly", _("Månedlig")
+        NEVER = "never", _("Aldri")
+
+    LOOKBACK_CHOICES = [
+        (7, _("7 dager")),
+        (14, _("14 dager")),
+        (30, _("30 dager")),
+        (60, _("60 dager")),
+        (90, _("90 dager")),
+    ]
+
+    organization = models.OneToOneField(
+        Organization, models.CASCADE, related_name="visma_transfer_settings"
+    )
+    interval = models.CharField(
+        _("hvor ofte"), max_length=10, choices=Interval.choices, default=Interval.DAILY
+    )
+    lookback_days = models.PositiveSmallIntegerField(
+        _("hent oppgjør bakover"), choices=LOOKBACK_CHOICES, default=30
+    )
+    run_time = models.TimeField(_("klokkeslett"), default=DEFAULT_RUN_TIME)
+    # The dispatcher (scheduled-transfer issue) claims organisations whose next_run_at has
+    # come; saving the settings recomputes it with schedule.next_run_after.
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    # e.g. {"posted": 3, "already_posted": 1, "failed": 0, "needs_action": 1, "message": "…"}
+    last_run_summary = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("overføringsinnstillinger")
+        verbose_name_plural = _("overføringsinnstillinger")
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.get_interval_display()}"
+
+    @classmethod
+    def for_organization(cls, organization: Organization) -> TransferSettings:
+        """The organisation's settings, created with the defaults on first use."""
+        found = cls.objects.filter(organization=organization).first()
+        if found is not None:
+            return found
+        from .schedule import next_run_after
+
+        obj, _created = cls.objects.get_or_create(
+            organization=organization,
+            defaults={
+                "next_run_at": next_run_after(timezone.now(), cls.Interval.DAILY, DEFAULT_RUN_TIME)
+            },
+        )
+        return obj
+
+
+class VismaConnection(models.Model):
+    class Status(models.TextChoices):
+        NOT_CONNECTED = "not_connected", _("ikke tilkoblet")
+        CONNECTED = "connected", _("tilkoblet")
+        RECONNECT_REQUIRED = "reconnect_required", _("må kobles til på nytt")
+
+    organization = models.OneToOneField(
+        Organization, models.CASCADE, related_name="visma_connection"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NOT_CONNECTED
+    )
+    reason = models.TextField(_("årsak"), blank=True)
+
+    company_name = models.CharField(_("selskap"), max_length=200, blank=True)
+    company_org_number = models.CharField(_("organisasjonsnummer"), max_length=40, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    connected_at = models.DateTimeField(null=True, blank=True)
+
+    # Fernet tokens (see crypto.py); never the plain text. Use the properties below.
+    access_token_encrypted = models.TextField(blank=True)
+    refresh_token_encrypted = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    scope = models.CharField(max_length=500, blank=True)
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    reconnect_notified_at = models.DateTimeField(null=True, blank=True)
+
+    # The company's lock date (AccountingLockedTo) and when the chart cache was refreshed.
+    accounting_locked_to = models.DateField(null=True, blank=True)
+    company_refreshed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Visma-tilkobling")
+        verbose_name_plural = _("Visma-tilkoblinger")
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.get_status_display()}"
+
+    def __repr__(self) -> str:
+        # Never the tokens, not even encrypted.
+        return f"<VismaConnection org={self.organization_id} status={self.status}>"
+
+    @property
+    def access_token(self) -> str:
+        return crypto.decrypt(self.access_token_encrypted)
+
+    @property
+    def refresh_token(self) -> str:
+        return crypto.decrypt(self.refresh_token_encrypted)
+
+    @property
+    def has_tokens(self) -> bool:
+        return bool(self.refresh_token_encrypted)
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status == self.Status.CONNECTED
+
+    def set_tokens(
+        self, *, access_token: str, refresh_token: str, expires_in: int, scope: str = ""
+    ) -> None:
+        now = timezone.now()
+        self.access_token_encrypted = crypto.encrypt(access_token)
+        self.refresh_token_encrypted = crypto.encrypt(refresh_token)
+        self.expires_at = now + timedelta(seconds=expires_in)
+        self.scope = scope[:500]
+        self.token_refreshed_at = now
+
+    def clear_tokens(self) -> None:
+        self.access_token_encrypted = ""
+        self.refresh_token_encrypted = ""
+        self.expires_at = None
+        self.token_refreshed_at = None
+
+    def access_token_expires_soon(self, now: datetime | None = None) -> bool:
+        if not self.access_token_encrypted or self.expires_at is None:
+            return True
+        return self.expires_at - REFRESH_MARGIN <= (now or timezone.now())
+
+
+class VismaAccount(models.Model):
+    """An account of the company's chart (its current fiscal year)."""
+
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="visma_accounts")
+    number = models.PositiveBigIntegerField(_("kontonummer"))
+    name = models.CharField(_("navn"), max_length=200)
+    is_active = models.BooleanField(_("aktiv"), default=True)
+    vat_code_visma_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Visma-konto")
+        verbose_name_plural = _("Visma-kontoer")
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="visma_account_number_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class VismaVatCode(models.Model):
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="visma_vat_codes")
+    visma_id = models.UUIDField()
+    code = models.CharField(_("kode"), max_length=20)
+    description = models.CharField(_("beskrivelse"), max_length=300, blank=True)
+    # Visma's VatRate as given: a fraction (0.25 for 25 %).
+    rate = models.DecimalField(max_digits=9, decimal_places=6, default=Decimal("0"))
+    related_accounts = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("Visma-mva-kode")
+        verbose_name_plural = _("Visma-mva-koder")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "visma_id"], name="visma_vat_code_id_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description}"
+
+    @property
+    def percent(self) -> Decimal:
+        from settlements.domain import normalize_rate
+
+        return normalize_rate(self.rate * 100)
+
+
+class VismaFiscalYear(models.Model):
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, related_name="visma_fiscal_years"
+    )
+    visma_id = models.UUIDField()
+    start_date = models.DateField()
+    end_date = models.DateField()
+    is_locked = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("Visma-regnskapsår")
+        verbose_name_plural = _("Visma-regnskapsår")
+        ordering = ["start_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "visma_id"], name="visma_fiscal_year_id_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date}–{self.end_date}"

@@ -1,0 +1,270 @@
+"""Business actions of the Visma integration: connect, disconnect, refresh the company's
+chart, save the transfer settings, check a voucher date against the company's books.
+
+Rule for the VismaConnection row: the token fields are only written under its row lock
+(tokens.py, connect, disconnect); everything else updates just its own columns, so a page
+action never writes back a stale token pair.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backoffice.models import Organization
+
+from . import client, crypto, oauth, tokens
+from .models import (
+    TransferSettings,
+    VismaAccount,
+    VismaConnection,
+    VismaFiscalYear,
+    VismaVatCode,
+)
+from .schedule import OSLO, next_run_after
+
+logger = logging.getLogger(__name__)
+
+
+class ConnectFailed(Exception):
+    """The connect flow failed; the message is for the admin who clicked."""
+
+
+@dataclass(frozen=True)
+class ChartSummary:
+    company_name: str
+    accounts: int
+    active_accounts: int
+    vat_codes: int
+    fiscal_years: int
+
+
+# ---------------------------------------------------------------------------- connect
+
+
+def complete_connection(
+    organization: Organization, *, user, code: str, code_verifier: str, redirect_uri: str
+) -> tuple[client.CompanySettings, str | None]:
+    """Exchange the callback's code, read the company, store the pair encrypted and mark
+    the connection "tilkoblet"; then fill the chart cache. Returns the company and, when the
+    chart could not be fetched, why (the connection stands; the admin may retry with the
+    button). Raises ConnectFailed with a message for the admin."""
+    try:
+        pair = oauth.exchange_code(code, code_verifier=code_verifier, redirect_uri=redirect_uri)
+    except oauth.OAuthFailure as exc:
+        if exc.transient:
+            raise ConnectFailed(
+                _("Visma svarte ikke på innloggingen. Prøv igjen om litt.")
+            ) from None
+        raise ConnectFailed(
+            _("Visma godtok ikke innloggingen (%(error)s). Prøv å koble til på nytt.")
+            % {"error": exc.error}
+        ) from None
+
+    try:
+        company = client.get_company_settings(pair.access_token)
+    except client.VismaError as exc:
+        _revoke_quietly(pair.refresh_token)
+        if isinstance(exc, client.MissingScope):
+            message = _(
+                "Visma ga ikke tilgang til firmainnstillingene (mangler rettighet). "
+                "Koble til på nytt og godta alle tilgangene."
+            )
+        else:
+            message = _("Innloggingen lyktes, men Visma-selskapet kunne ikke leses: %(error)s") % {
+                "error": exc.detail or str(exc)
+            }
+        raise ConnectFailed(message) from None
+
+    now = timezone.now()
+    with transaction.atomic():
+        connection, _created = VismaConnection.objects.select_for_update().get_or_create(
+            organization=organization
+        )
+        connection.status = VismaConnection.Status.CONNECTED
+        connection.reason = ""
+        connection.company_name = company.name
+        connection.company_org_number = company.org_number
+        connection.accounting_locked_to = company.accounting_locked_to
+        connection.connected_by = user
+        connection.connected_at = now
+        connection.reconnect_notified_at = None
+        connection.set_tokens(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=pair.expires_in,
+            scope=pair.scope,
+        )
+        connection.save()
+    TransferSettings.for_organization(organization)
+
+    try:
+        refresh_company_data(organization)
+    except (client.VismaError, tokens.TokenUnavailable) as exc:
+        logger.warning("Chart refresh after connect failed for %s: %s", organization.pk, exc)
+        return company, str(exc)
+    return company, None
+
+
+def _revoke_quietly(refresh_token: str) -> None:
+    try:
+        oauth.revoke(refresh_token)
+    except oauth.OAuthFailure as exc:
+        # Not fatal: the grant expires on its own; the operator sees it in the log.
+        logger.warning("Visma token revocation failed: %s", exc.error)
+
+
+def disconnect(organization: Organization) -> None:
+    """Revoke the grant at Visma (best effort), forget the tokens and the company's chart."""
+    with transaction.atomic():
+        connection = (
+            VismaConnection.objects.select_for_update().filter(organization=organization).first()
+        )
+        if connection is None:
+            return
+        refresh_token = ""
+        if connection.has_tokens:
+            try:
+                refresh_token = connection.refresh_token
+            except crypto.InvalidToken:
+                logger.warning("Undecryptable Visma tokens of %s dropped", organization.pk)
+        connection.clear_tokens()
+        connection.status = VismaConnection.Status.NOT_CONNECTED
+        connection.reason = ""
+        connection.scope = ""
+        connection.company_name = ""
+        connection.company_org_number = ""
+        connection.connected_by = None
+        connection.connected_at = None
+        connection.accounting_locked_to = None
+        connection.company_refreshed_at = None
+        connection.reconnect_notified_at = None
+        connection.save()
+        VismaAccount.objects.filter(organization=organization).delete()
+        VismaVatCode.objects.filter(organization=organization).delete()
+        VismaFiscalYear.objects.filter(organization=organization).delete()
+    # Outside the transaction: no row lock held while waiting for Visma.
+    if refresh_token:
+        _revoke_quietly(refresh_token)
+
+
+# ---------------------------------------------------------------------------- the chart
+
+
+def refresh_company_data(organization: Organization) -> ChartSummary:
+    """Fetch company settings, accounts, VAT codes and fiscal years and replace the cache.
+
+    Raises tokens.TokenUnavailable or client.VismaError; the old cache stays on failure.
+    Called on connect, by the "Oppdater kontoplan fra Visma" button and before each run.
+    """
+    company = tokens.call(organization, client.get_company_settings)
+    accounts = tokens.call(organization, client.list_accounts)
+    vat_codes = tokens.call(organization, client.list_vat_codes)
+    years = tokens.call(organization, client.list_fiscal_years)
+
+    today = timezone.now().astimezone(OSLO).date()
+    current_year = next((y.id for y in years if y.start_date <= today <= y.end_date), None)
+    chosen: dict[int, client.Account] = {}
+    for account in accounts:
+        # /accounts may list a number once per fiscal year; the current year's entry wins.
+        if account.number not in chosen or account.fiscal_year_id == current_year:
+            chosen[account.number] = account
+    unique_codes = {code.id: code for code in vat_codes}
+
+    with transaction.atomic():
+        VismaAccount.objects.filter(organization=organization).delete()
+        VismaVatCode.objects.filter(organization=organization).delete()
+        VismaFiscalYear.objects.filter(organization=organization).delete()
+        VismaAccount.objects.bulk_create(
+            VismaAccount(
+                organization=organization,
+                number=a.number,
+                name=a.name[:200],
+                is_active=a.is_active,
+                vat_code_visma_id=_uuid_or_none(a.vat_code_id),
+            )
+            for a in chosen.values()
+        )
+        VismaVatCode.objects.bulk_create(
+            VismaVatCode(
+                organization=organization,
+                visma_id=v.id,
+                code=v.code[:20],
+                description=v.description[:300],
+                rate=v.rate,
+                related_accounts=list(v.related_accounts),
+            )
+            for v in unique_codes.values()
+        )
+        VismaFiscalYear.objects.bulk_create(
+            VismaFiscalYear(
+                organization=organization,
+                visma_id=y.id,
+                start_date=y.start_date,
+                end_date=y.end_date,
+                is_locked=y.is_locked,
+            )
+            for y in years
+        )
+        VismaConnection.objects.filter(organization=organization).update(
+            company_name=company.name,
+            company_org_number=company.org_number,
+            accounting_locked_to=company.accounting_locked_to,
+            company_refreshed_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    return ChartSummary(
+        company_name=company.name,
+        accounts=len(chosen),
+        active_accounts=sum(1 for a in chosen.values() if a.is_active),
+        vat_codes=len(unique_codes),
+        fiscal_years=len(years),
+    )
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def posting_date_problem(organization: Organization, day: date) -> str | None:
+    """Why Visma would refuse a voucher dated `day`, judged from the cached company data
+    (None when nothing is known against it): no fiscal year (3001), a locked year (4038) or
+    a date on or before the company's lock date (4026)."""
+    connection = VismaConnection.objects.filter(organization=organization).first()
+    if connection is None or connection.company_refreshed_at is None:
+        return None
+    years = list(VismaFiscalYear.objects.filter(organization=organization))
+    year = next((y for y in years if y.start_date <= day <= y.end_date), None)
+    if years and year is None:
+        return _("Visma-selskapet har ikke noe regnskapsår for %(day)s.") % {"day": day}
+    if year is not None and year.is_locked:
+        return _("Regnskapsåret %(start)s–%(end)s er låst i Visma.") % {
+            "start": year.start_date,
+            "end": year.end_date,
+        }
+    if connection.accounting_locked_to and day <= connection.accounting_locked_to:
+        return _("Regnskapet i Visma er låst til og med %(date)s.") % {
+            "date": connection.accounting_locked_to
+        }
+    return None
+
+
+# ---------------------------------------------------------------------------- schedule
+
+
+def save_transfer_settings(transfer_settings: TransferSettings) -> TransferSettings:
+    """Save the form's values and recompute when the dispatcher should run next."""
+    transfer_settings.next_run_at = next_run_after(
+        timezone.now(), transfer_settings.interval, transfer_settings.run_time
+    )
+    transfer_settings.save()
+    return transfer_settings

@@ -49,7 +49,9 @@ def database_from_url(url: str | None) -> dict:
             "NAME": VAR_DIR / "backoffice.sqlite3",
             # A file (not :memory:) so a Celery worker started by a test sees the test data.
             "TEST": {"NAME": VAR_DIR / "test-backoffice.sqlite3"},
-            "OPTIONS": {"timeout": 20},
+            # WAL: a reader (e.g. the token refresh holding its transaction open during the
+            # HTTP call) never blocks a writer (the embedded simulator, a worker).
+            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
         }
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
@@ -229,8 +231,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "0")
-CELERY_BEAT_SCHEDULE: dict = {}
 TRANSFER_TICK_SECONDS = envint("TRANSFER_TICK_SECONDS", 300)
+# One static entry: the dispatcher decides which organisations are due (their own schedule).
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-transfers": {
+        "task": "integrations.visma.tasks.dispatch_due_transfers",
+        "schedule": TRANSFER_TICK_SECONDS,
+    }
+}
 
 # Visma eAccounting (DESIGN.md 3 and 4.3).
 VISMA_CLIENT_ID = os.getenv("VISMA_CLIENT_ID", "")

@@ -4,5 +4,8 @@
 import os
 
 os.environ.setdefault("VISMA_SANDBOX", "1")
+# Unit tests make many quick calls to a mocked Visma; the limiter's own tests and the
+# quota benchmark set their limits explicitly.
+os.environ.setdefault("VISMA_RATE_LIMIT_PER_MINUTE", "1000000")
 
 from backoffice.settings import *  # noqa: E402,F403

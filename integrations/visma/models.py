@@ -241,3 +241,99 @@ class VismaFiscalYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start_date}–{self.end_date}"
+
+
+# ------------------------------------------------------------------------------ transfer
+
+
+class ExportRun(models.Model):
+    """One transfer run for an organisation (scheduled, "Overfør nå" or the command)."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("planlagt")
+        MANUAL = "manual", _("Overfør nå")
+        COMMAND = "command", _("kommando")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("i kø")
+        RUNNING = "running", _("pågår")
+        DONE = "done", _("ferdig")
+        ABORTED = "aborted", _("avbrutt")
+
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="visma_runs")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    # {"posted", "already_posted", "needs_action", "failed", "waiting": int, "message": str}
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.trigger} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class SettlementExport(models.Model):
+    """What the transfer knows of one settlement: the voucher Visma made of it (id and
+    number, the exact payload sent and Visma's answer) and its retry bookkeeping."""
+
+    settlement = models.OneToOneField(
+        "settlements.Settlement", models.CASCADE, related_name="visma_export"
+    )
+    visma_voucher_id = models.CharField(max_length=64, blank=True)
+    voucher_number = models.CharField(_("bilagsnummer"), max_length=64, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    # found = recorded from a search of Visma after an answer was lost, not from a 201.
+    found_by_search = models.BooleanField(default=False)
+    payload = models.JSONField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Write-ahead flag: set before a POST is sent, cleared by a definite answer. While set,
+    # the outcome of a POST is unknown (lost answer, 5xx, worker killed mid-request), so
+    # the next attempt searches Visma for the reference before it posts again.
+    in_doubt = models.BooleanField(default=False)
+    # The problem the admins were last told about by e-mail (one e-mail per new problem).
+    notified_problem = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.settlement_id} → {self.voucher_number or '–'}"
+
+
+class ExportAttempt(models.Model):
+    """One try at one settlement, with its time and result, shown on the settlement page."""
+
+    class Result(models.TextChoices):
+        POSTED = "posted", _("overført")
+        FOUND = "found", _("funnet i Visma")
+        NEEDS_ACTION = "needs_action", _("trenger handling")
+        FAILED = "failed", _("feilet")
+        UNCERTAIN = "uncertain", _("usikker")
+
+    settlement = models.ForeignKey(
+        "settlements.Settlement", models.CASCADE, related_name="visma_attempts"
+    )
+    run = models.ForeignKey(ExportRun, models.SET_NULL, null=True, blank=True, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=20, choices=Result.choices)
+    message = models.TextField(blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.settlement_id} {self.result}"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import fcntl
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
@@ -117,7 +117,12 @@ def _refresh(organization, *, force: bool = False, rejected_token: str | None = 
 
 
 def _refresh_locked(organization, *, force: bool, rejected_token: str | None) -> str:
-    with transaction.atomic():
+    # Where rows can be locked, the lock (and so the transaction) spans the refresh. SQLite
+    # has no row locks (a file lock serializes instead), and a transaction held open across
+    # the HTTP call would fail to write if anything else wrote meanwhile (the demo's
+    # embedded simulator does: it rotates the token in the same database).
+    atomic = transaction.atomic() if db_connection.features.has_select_for_update else nullcontext()
+    with atomic:
         connection = _usable(
             VismaConnection.objects.select_for_update().filter(organization=organization).first()
         )

@@ -1,0 +1,94 @@
+"""Celery tasks: thin. Load by id, call the service, retry passing failures there."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+
+from backoffice.models import Organization
+from settlements.models import Settlement
+
+from . import dispatch, export
+from .models import ExportRun
+
+logger = logging.getLogger(__name__)
+
+# Minutes between retries of a run whose settlements failed for a passing reason.
+RETRY_COUNTDOWNS = [60, 300, 900, 1800, 3600, 3600]
+
+
+def _countdown(retries: int) -> int:
+    return RETRY_COUNTDOWNS[min(retries, len(RETRY_COUNTDOWNS) - 1)]
+
+
+@shared_task
+def dispatch_due_transfers() -> list[int]:
+    """Beat's one static entry: claim the due organisations and enqueue their runs."""
+    dispatch.schedule_unscheduled()
+    claimed = dispatch.claim_due_organizations()
+    for organization_id in claimed:
+        export_organization_task.delay(organization_id, ExportRun.Trigger.SCHEDULE)
+    if claimed:
+        logger.info("transfer runs enqueued for %d organisations", len(claimed))
+    return claimed
+
+
+@shared_task(bind=True, max_retries=len(RETRY_COUNTDOWNS))
+def export_organization_task(self, organization_id: int, trigger: str = "schedule", run_id=None):
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return None
+    run = ExportRun.objects.filter(pk=run_id).first() if run_id else None
+    try:
+        result = export.export_organization(organization=organization, trigger=trigger, run=run)
+    except export.TransientRunError as exc:
+        if run is not None:
+            ExportRun.objects.filter(pk=run.pk).update(
+                status=ExportRun.Status.QUEUED, summary={"message": str(exc)}
+            )
+        raise self.retry(countdown=_countdown(self.request.retries), exc=exc) from exc
+    if result.retry_soon and self.request.retries < self.max_retries:
+        # Settlements that failed for a passing reason (5xx, timeout, lost answer) get
+        # another try soon instead of waiting for the next scheduled run.
+        self.retry(countdown=_countdown(self.request.retries), args=(organization_id, trigger))
+    return result.summary()
+
+
+@shared_task(bind=True, max_retries=len(RETRY_COUNTDOWNS))
+def export_settlement_task(self, settlement_id: int, run_id=None):
+    """ "Overfør nå" / "Prøv igjen" on one settlement."""
+    settlement = Settlement.objects.select_related("organization").filter(pk=settlement_id).first()
+    if settlement is None:
+        return None
+    run = ExportRun.objects.filter(pk=run_id).first() if run_id else None
+    try:
+        result = export.export_organization(
+            organization=settlement.organization,
+            trigger=ExportRun.Trigger.MANUAL,
+            settlement_ids=[settlement_id],
+            run=run,
+        )
+    except export.TransientRunError as exc:
+        raise self.retry(countdown=_countdown(self.request.retries), exc=exc) from exc
+    return result.summary()
+
+
+def enqueue_organization_run(organization: Organization, *, user=None) -> ExportRun:
+    """ "Overfør nå" for the organisation: a queued run the page can follow."""
+    run = ExportRun.objects.create(
+        organization=organization, trigger=ExportRun.Trigger.MANUAL, requested_by=user
+    )
+    transaction.on_commit(
+        lambda: export_organization_task.delay(organization.pk, ExportRun.Trigger.MANUAL, run.pk)
+    )
+    return run
+
+
+def enqueue_settlement(settlement: Settlement, *, user=None) -> ExportRun:
+    run = ExportRun.objects.create(
+        organization=settlement.organization, trigger=ExportRun.Trigger.MANUAL, requested_by=user
+    )
+    transaction.on_commit(lambda: export_settlement_task.delay(settlement.pk, run.pk))
+    return run

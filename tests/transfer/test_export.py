@@ -1,0 +1,285 @@
+"""The export service against the simulator over real HTTP: what arrives in Visma."""
+
+from collections import defaultdict
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from accounting.services import export_mapping, import_mapping
+from integrations.visma import export
+from integrations.visma.models import ExportAttempt, SettlementExport
+from integrations.visma.voucher_schema import validate_voucher_payload
+from settlements.models import Settlement
+from visma_sandbox import services as sandbox
+
+from .conftest import vouchers_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+State = Settlement.State
+
+
+def run_command(*args) -> tuple[int, str]:
+    out = StringIO()
+    try:
+        call_command("export_settlements", *args, stdout=out)
+        return 0, out.getvalue()
+    except SystemExit as exc:
+        return int(exc.code), out.getvalue()
+
+
+def test_it_posts_the_worked_example_exactly_once(org, connect, mapped, ingest, worked_example):
+    connect(org)
+    settlement = ingest(worked_example["settlement"])
+
+    code, out = run_command("--org", org.slug)
+
+    assert code == 0, out
+    settlement.refresh_from_db()
+    assert settlement.state == State.POSTED
+    [voucher] = vouchers_in()
+    assert f"[{settlement.reference}]" in voucher.voucher_text
+    assert "Z1042" in voucher.voucher_text
+    net = defaultdict(Decimal)
+    for row in voucher.rows.select_related("vat_code"):
+        code_ = row.vat_code.code if row.vat_code else None
+        net[(row.account_number, code_)] += row.debit - row.credit
+    expected = defaultdict(Decimal)
+    for row in worked_example["voucher"]["rows"]:
+        expected[(row["account"], row["vat_code"])] += Decimal(row["debit"]) - Decimal(
+            row["credit"]
+        )
+    assert {k: v for k, v in net.items() if v} == {k: v for k, v in expected.items() if v}
+    assert voucher.debit_total == Decimal("10670.00")
+    record = SettlementExport.objects.get(settlement=settlement)
+    assert record.voucher_number == f"{voucher.series}{voucher.number}"
+    assert f"overført som bilag {record.voucher_number}" in out
+    # What was sent is stored and is valid against Visma's VoucherApi schema.
+    assert validate_voucher_payload(record.payload) == []
+
+    code, out = run_command("--org", org.slug)
+    assert code == 0
+    assert vouchers_in().count() == 1
+    assert "Ingen dagsoppgjør å overføre" in out
+
+
+def test_it_sends_nothing_on_a_dry_run(org, connect, mapped, ingest, worked_example):
+    connect(org)
+    settlement = ingest(worked_example["settlement"])
+
+    code, out = run_command("--org", org.slug, "--dry-run")
+
+    assert code == 0, out
+    assert "tørrkjøring" in out
+    assert vouchers_in().count() == 0
+    settlement.refresh_from_db()
+    assert settlement.state == State.PENDING
+
+
+def test_it_never_duplicates_when_the_answer_is_lost(org, connect, mapped, ingest, worked_example):
+    connect(org)
+    settlement = ingest(worked_example["settlement"])
+    sandbox.set_fault(lose_after_store=1)
+
+    code, out = run_command("--org", org.slug)
+
+    assert code == 1
+    settlement.refresh_from_db()
+    assert settlement.state == State.UNCERTAIN
+    assert vouchers_in().count() == 1  # Visma stored it; we could not know
+
+    code, out = run_command("--org", org.slug)
+
+    assert code == 0, out
+    assert "funnet i Visma" in out
+    assert vouchers_in().count() == 1
+    settlement.refresh_from_db()
+    assert settlement.state == State.POSTED
+    assert SettlementExport.objects.get(settlement=settlement).found_by_search
+
+
+def test_it_retries_after_a_server_error(org, connect, mapped, ingest, worked_example):
+    connect(org)
+    settlement = ingest(worked_example["settlement"])
+    # The chart refresh makes 4 GET requests before the POST; fail only the POST.
+    sandbox.set_fault(fail_5xx=0)
+    result = None
+    from integrations.visma import client
+
+    original = client.create_voucher
+    calls = {"n": 0}
+
+    def flaky(token, payload, **kw):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            sandbox.set_fault(fail_5xx=1)
+        return original(token, payload, **kw)
+
+    client.create_voucher = flaky
+    try:
+        result = export.export_organization(organization=org)
+    finally:
+        client.create_voucher = original
+    assert result.summary()["failed"] == 1
+    settlement.refresh_from_db()
+    # A 5xx after sending: outcome unknown, so the next attempt searches first.
+    assert settlement.state == State.UNCERTAIN
+    assert vouchers_in().count() == 0
+
+    result = export.export_organization(organization=org)
+    assert result.summary()["posted"] == 1
+    assert vouchers_in().count() == 1
+
+
+def test_it_waits_the_seconds_visma_names_on_429(org, connect, mapped, ingest, worked_example):
+    connect(org)
+    settlement = ingest(worked_example["settlement"])
+    from integrations.visma import client
+
+    original = client.create_voucher
+    calls = {"n": 0}
+
+    def limited(token, payload, **kw):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            sandbox.set_fault(fail_429=1, retry_after_seconds=1)
+        return original(token, payload, **kw)
+
+    client.create_voucher = limited
+    try:
+        result = export.export_organization(organization=org)
+    finally:
+        client.create_voucher = original
+    assert calls["n"] == 2
+    assert result.summary()["posted"] == 1
+    settlement.refresh_from_db()
+    assert settlement.state == State.POSTED
+    assert vouchers_in().count() == 1
+
+
+def test_it_holds_back_a_date_in_a_locked_period(org, connect, mapped, ingest, worked_example):
+    connect(org, "Bakeri Nord AS")  # AccountingLockedTo 2026-10-31
+    body = dict(worked_example["settlement"], business_date="2026-10-30")
+    settlement = ingest(body)
+
+    code, out = run_command("--org", org.slug)
+
+    assert code == 1
+    settlement.refresh_from_db()
+    assert settlement.state == State.NEEDS_ACTION
+    assert settlement.problem_code == export.PERIOD_LOCKED
+    assert "Perioden er låst i Visma til 31.10.2026" in settlement.state_reason
+    assert vouchers_in("Bakeri Nord AS").count() == 0
+    # One e-mail to the admins for the new problem, none for the same problem again.
+    assert len(mail.outbox) == 1
+    assert "Perioden er låst" in mail.outbox[0].body
+    run_command("--org", org.slug)
+    assert len(mail.outbox) == 1
+
+
+def test_it_names_an_account_that_visma_lacks_and_heals_after_the_fix(
+    org, connect, mapped, ingest, worked_example
+):
+    # Mapped before connecting (so nothing could check it then), or an account deleted in
+    # Visma since.
+    mapping = export_mapping(organization=org)
+    mapping["payments"]["vipps"] = 1903  # not in the company's chart
+    import_mapping(organization=org, data=mapping)
+    connect(org)
+    settlement = ingest(worked_example["settlement"])
+
+    code, out = run_command("--org", org.slug)
+
+    assert code == 1
+    settlement.refresh_from_db()
+    assert settlement.problem_code == export.ACCOUNT_MISSING
+    assert "Konto 1903 finnes ikke i Visma" in settlement.state_reason
+    assert vouchers_in().count() == 0
+
+    mapping["payments"]["vipps"] = 1902
+    import_mapping(organization=org, data=mapping)
+    code, out = run_command("--org", org.slug)
+    assert code == 0, out
+    assert vouchers_in().count() == 1
+
+
+def test_it_names_a_missing_mapping(org, connect, mapped, ingest, worked_example):
+    connect(org)
+    body = dict(worked_example["settlement"])
+    body["payments"] = [*body["payments"][:-1], {"method": "amex", "amount": "300.00"}]
+    settlement = ingest(body)
+
+    code, out = run_command("--org", org.slug)
+
+    assert code == 1
+    settlement.refresh_from_db()
+    assert settlement.state == State.NEEDS_ACTION
+    assert "amex" in settlement.state_reason
+    assert "Kontooppsett" in settlement.state_reason
+
+
+def test_it_refreshes_an_expired_token_during_a_run(org, connect, mapped, ingest, worked_example):
+    connect(org)
+    ingest(worked_example["settlement"])
+    sandbox.expire_access_tokens()
+
+    code, out = run_command("--org", org.slug)
+
+    assert code == 0, out
+    assert vouchers_in().count() == 1
+
+
+def test_it_waits_for_a_reconnect_when_the_grant_is_revoked(
+    org, connect, mapped, ingest, worked_example
+):
+    connect(org)
+    settlement = ingest(worked_example["settlement"])
+    sandbox.revoke_refresh_tokens()
+    sandbox.expire_access_tokens()
+
+    code, out = run_command("--org", org.slug)
+
+    assert code == 1
+    settlement.refresh_from_db()
+    assert settlement.problem_code == export.CONNECTION
+    assert "kobles til på nytt" in settlement.state_reason
+    assert vouchers_in().count() == 0
+
+    connect(org)
+    code, out = run_command("--org", org.slug)
+    assert code == 0, out
+    settlement.refresh_from_db()
+    assert settlement.state == State.POSTED
+    assert vouchers_in().count() == 1
+
+
+def test_it_leaves_an_unbalanced_settlement_for_the_till(
+    org, connect, mapped, ingest, worked_example
+):
+    connect(org)
+    body = dict(worked_example["settlement"], tips="160.00")
+    settlement = ingest(body)
+    assert settlement.state == State.NEEDS_ACTION
+
+    code, out = run_command("--org", org.slug)
+
+    assert code == 0  # nothing due: an unbalanced settlement waits for a correction
+    assert vouchers_in().count() == 0
+
+
+def test_it_records_each_attempt(org, connect, mapped, ingest, worked_example):
+    connect(org)
+    settlement = ingest(worked_example["settlement"])
+    sandbox.set_fault(lose_after_store=1)
+    run_command("--org", org.slug)
+    run_command("--org", org.slug)
+
+    results = list(
+        ExportAttempt.objects.filter(settlement=settlement)
+        .order_by("started_at", "id")
+        .values_list("result", flat=True)
+    )
+    assert results == ["uncertain", "found"]

@@ -49,9 +49,14 @@ def database_from_url(url: str | None) -> dict:
             "NAME": VAR_DIR / "backoffice.sqlite3",
             # A file (not :memory:) so a Celery worker started by a test sees the test data.
             "TEST": {"NAME": VAR_DIR / "test-backoffice.sqlite3"},
-            # WAL: a reader (e.g. the token refresh holding its transaction open during the
-            # HTTP call) never blocks a writer (the embedded simulator, a worker).
-            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+            # WAL: readers never block a writer (web, worker and the embedded simulator share
+            # the file). IMMEDIATE: a transaction takes the write lock when it begins, so
+            # two writers queue (busy timeout) instead of failing on a stale read snapshot.
+            "OPTIONS": {
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL;",
+                "transaction_mode": "IMMEDIATE",
+            },
         }
     parts = urlsplit(url)
     if parts.scheme == "sqlite":

@@ -73,6 +73,7 @@ def test_it_sends_nothing_on_a_dry_run(org, connect, mapped, ingest, worked_exam
     code, out = run_command("--org", org.slug, "--dry-run")
 
     assert code == 0, out
+    assert "1 ville blitt overført" in out
     assert "tørrkjøring" in out
     assert vouchers_in().count() == 0
     settlement.refresh_from_db()

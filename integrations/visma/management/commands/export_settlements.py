@@ -35,12 +35,16 @@ class Command(BaseCommand):
         summary = result.summary()
         if not result.outcomes:
             self.stdout.write("Ingen dagsoppgjør å overføre.")
-        self.stdout.write(
-            "{posted} overført, {already_posted} allerede overført, {needs_action} trenger "
-            "handling, {failed} feilet{dry}".format(
-                **summary, dry=" (tørrkjøring: ingenting sendt)" if dry_run else ""
+        if dry_run:
+            self.stdout.write(
+                f"{result.count('would_post')} ville blitt overført, {summary['needs_action']} "
+                "trenger handling (tørrkjøring: ingenting sendt)"
             )
-        )
+        else:
+            self.stdout.write(
+                "{posted} overført, {already_posted} allerede overført, {needs_action} trenger "
+                "handling, {failed} feilet".format(**summary)
+            )
         if result.message:
             self.stdout.write(result.message)
         if not result.ok:

@@ -244,7 +244,11 @@ class Command(BaseCommand):
 
     def print_welcome(self, origin: str, env: dict[str, str], sandbox: bool) -> None:
         email, password = DEMO_LOGIN
-        broker = "Redis" if env.get("REDIS_URL") else "filesystem broker under var/celery"
+        broker = (
+            "Redis"
+            if env.get("REDIS_URL")
+            else f"filesystem broker under {settings.VAR_DIR / 'celery'}"
+        )
         tick = env["TRANSFER_TICK_SECONDS"]
         lines = [
             "",

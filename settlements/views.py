@@ -18,7 +18,10 @@ PAGE_SIZE = 50
 def settlement_list(request):
     form = SettlementFilterForm(request.GET or None, organization=request.org)
     settlements = form.filter(
-        Settlement.objects.filter(organization=request.org).select_related("location")
+        # visma_export: the voucher number of posted settlements, in the same query.
+        Settlement.objects.filter(organization=request.org).select_related(
+            "location", "visma_export"
+        )
     )
     page = Paginator(settlements, PAGE_SIZE).get_page(request.GET.get("page"))
     # The filters again in the page links, without the page number itself.
@@ -34,7 +37,7 @@ def settlement_list(request):
 @member_required
 def settlement_detail(request, pk: int):
     settlement = get_object_or_404(
-        Settlement.objects.select_related("location").prefetch_related(
+        Settlement.objects.select_related("location", "visma_export").prefetch_related(
             "sales", "payments", "cash_movements"
         ),
         pk=pk,

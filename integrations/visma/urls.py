@@ -14,4 +14,15 @@ urlpatterns = [
         views.refresh_chart,
         name="refresh_chart",
     ),
+    path(
+        "oppsett/integrasjoner/visma-eaccounting/overfor-na/",
+        views.transfer_now,
+        name="transfer_now",
+    ),
+    path(
+        "oppsett/integrasjoner/visma-eaccounting/status/",
+        views.transfer_status,
+        name="transfer_status",
+    ),
+    path("dagsoppgjor/<int:pk>/overfor/", views.transfer_settlement, name="transfer_settlement"),
 ]

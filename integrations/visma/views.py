@@ -9,12 +9,14 @@ created}} and the callback pops it before looking at anything else.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,10 +24,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backoffice.tenancy import admin_required, member_required
+from settlements.models import Settlement
 
-from . import client, oauth, services, tokens
+from . import client, oauth, services, tasks, tokens
+from .export import STALE_CLAIM, UNBALANCED, no_date, oslo_today
 from .forms import TransferSettingsForm
-from .models import TransferSettings, VismaAccount, VismaConnection, VismaFiscalYear, VismaVatCode
+from .models import (
+    ExportRun,
+    TransferSettings,
+    VismaAccount,
+    VismaConnection,
+    VismaFiscalYear,
+    VismaVatCode,
+)
 from .schedule import next_run_after
 
 SESSION_KEY = "visma_oauth_pending"
@@ -72,6 +83,13 @@ def summary_lines(summary: dict) -> list[str]:
     return lines
 
 
+def _needs_action(summary: dict) -> bool:
+    if not isinstance(summary, dict):
+        return False
+    count = summary.get("needs_action")
+    return isinstance(count, int) and count > 0
+
+
 @member_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def integration(request: HttpRequest) -> HttpResponse:
@@ -102,6 +120,7 @@ def integration(request: HttpRequest) -> HttpResponse:
             "refreshed_at": connection.company_refreshed_at,
             "locked_to": connection.accounting_locked_to,
         }
+    running = active_run(org)
     # Shown from the saved settings (not the form being edited).
     saved = TransferSettings.objects.get(pk=transfer.pk)
     context = {
@@ -117,6 +136,9 @@ def integration(request: HttpRequest) -> HttpResponse:
         "never": saved.interval == TransferSettings.Interval.NEVER,
         "next_run": next_run_after(timezone.now(), saved.interval, saved.run_time),
         "last_run_lines": summary_lines(saved.last_run_summary),
+        "last_run_needs_action": _needs_action(saved.last_run_summary),
+        "active_run": running,
+        "active_run_label": run_label(running) if running else "",
         "chart": chart,
     }
     return render(request, "visma/integration.html", context)
@@ -257,3 +279,175 @@ def refresh_chart(request: HttpRequest) -> HttpResponse:
             % {"accounts": summary.active_accounts, "vat_codes": summary.vat_codes},
         )
     return redirect("visma:integration")
+
+
+# ---------------------------------------------------------------------------- transfer now
+
+
+# A queued or running run older than this is no longer followed on the pages: its worker
+# died or its retries (about three hours of them, see tasks.RETRY_COUNTDOWNS) are spent.
+# Without a limit a dead run would keep the page polling and "Overfør nå" blocked forever.
+FOLLOW_RUN_FOR = timedelta(hours=3)
+
+
+def active_run(organization) -> ExportRun | None:
+    """The organisation's latest run while it is queued or running (and not abandoned)."""
+    run = ExportRun.objects.filter(organization=organization).order_by("-created_at", "-id").first()
+    return run if run is not None and is_followed(run) else None
+
+
+def is_followed(run: ExportRun) -> bool:
+    return run.is_active and run.created_at > timezone.now() - FOLLOW_RUN_FOR
+
+
+def run_label(run: ExportRun) -> str:
+    """ "I kø" / "Overfører: 3 av 12" / "Ferdig", in the reader's language."""
+    if run.status == ExportRun.Status.RUNNING:
+        return _("Overfører: %(processed)s av %(total)s") % {
+            "processed": run.processed,
+            "total": run.total,
+        }
+    if run.status == ExportRun.Status.QUEUED:
+        return _("I kø")
+    if run.status == ExportRun.Status.DONE:
+        return _("Ferdig")
+    return _("Avbrutt")
+
+
+def run_json(run: ExportRun | None) -> dict:
+    if run is None:
+        return {
+            "status": None,
+            "total": 0,
+            "processed": 0,
+            "summary": {},
+            "active": False,
+            "label": "",
+        }
+    summary = run.summary if isinstance(run.summary, dict) else {}
+    return {
+        "status": run.status,
+        "total": run.total,
+        "processed": run.processed,
+        "summary": summary,
+        "active": is_followed(run),
+        "label": run_label(run),
+    }
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why "Overfør nå" on one settlement sends nothing, and what the admin is told."""
+
+    code: str  # posted | posting | unbalanced | too_early | too_old | not_connected
+    level: int
+    text: str
+
+
+def transfer_refusal(settlement: Settlement, *, connected: bool) -> Refusal | None:
+    """None when the settlement may be sent now; else why not. The export decides the same
+    (export.due_settlements); this says it to the admin instead of a run that does nothing."""
+    State = Settlement.State
+    if settlement.state == State.POSTED:
+        # Never re-sent: a second voucher would double the day's takings in the books.
+        return Refusal("posted", messages.INFO, _("Oppgjøret er allerede overført til Visma."))
+    if settlement.state == State.POSTING and settlement.updated_at > timezone.now() - STALE_CLAIM:
+        return Refusal("posting", messages.INFO, _("Oppgjøret overføres nå."))
+    if settlement.state == State.NEEDS_ACTION and settlement.problem_code == UNBALANCED:
+        return Refusal(
+            "unbalanced",
+            messages.WARNING,
+            _(
+                "Oppgjøret går ikke i balanse og kan ikke overføres. Kassen må sende et "
+                "rettet oppgjør."
+            ),
+        )
+    today = oslo_today()
+    if settlement.business_date >= today:
+        return Refusal(
+            "too_early",
+            messages.INFO,
+            _("Dagsoppgjøret overføres fra og med dagen etter forretningsdatoen, altså %(day)s.")
+            % {"day": no_date(settlement.business_date + timedelta(days=1))},
+        )
+    lookback = TransferSettings.for_organization(settlement.organization).lookback_days
+    if settlement.business_date < today - timedelta(days=lookback):
+        return Refusal(
+            "too_old",
+            messages.WARNING,
+            _(
+                "Oppgjøret er eldre enn %(days)s dager, som er så langt bakover overføringen "
+                "henter. Øk «Hent oppgjør bakover» under Oppsett > Integrasjoner for å "
+                "overføre det."
+            )
+            % {"days": lookback},
+        )
+    if not connected:
+        return Refusal(
+            "not_connected", messages.WARNING, _("Koble til Visma eAccounting før du overfører.")
+        )
+    return None
+
+
+def retry_label(settlement: Settlement) -> str:
+    """ "Prøv igjen" after a try that went wrong, else "Overfør nå"."""
+    State = Settlement.State
+    if settlement.state in (State.FAILED, State.UNCERTAIN, State.POSTING):
+        return _("Prøv igjen")
+    return _("Overfør nå")
+
+
+def _is_connected(organization) -> bool:
+    return VismaConnection.objects.filter(
+        organization=organization, status=VismaConnection.Status.CONNECTED
+    ).exists()
+
+
+@require_POST
+@admin_required
+def transfer_now(request: HttpRequest) -> HttpResponse:
+    """ "Overfør nå" for the whole organisation: a queued run the page then follows."""
+    if not _is_connected(request.org):
+        # Without a connection the run would only mark every settlement "trenger handling".
+        messages.warning(request, _("Koble til Visma eAccounting før du overfører."))
+    elif active_run(request.org) is not None:
+        # A double click (or a second admin) would only queue a run that finds nothing to do.
+        messages.info(request, _("En overføring pågår allerede."))
+    else:
+        tasks.enqueue_organization_run(request.org, user=request.user)
+        messages.success(request, _("Overføringen er startet."))
+    return redirect(f"{reverse('visma:integration')}#overforinger")
+
+
+@require_GET
+@member_required
+def transfer_status(request: HttpRequest) -> JsonResponse:
+    """The progress of the organisation's latest run (or of `?run=ID`, one of its own), for
+    the page that polls while a run is active."""
+    runs = ExportRun.objects.filter(organization=request.org)
+    run_id = request.GET.get("run", "")
+    if run_id:
+        if not run_id.isdigit():
+            raise Http404
+        run = get_object_or_404(runs, pk=int(run_id))
+    else:
+        run = runs.order_by("-created_at", "-id").first()
+    return JsonResponse(run_json(run))
+
+
+@require_POST
+@admin_required
+def transfer_settlement(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Overfør nå" / "Prøv igjen" on one settlement of the signed-in organisation."""
+    settlement = get_object_or_404(
+        Settlement.objects.select_related("organization"), pk=pk, organization=request.org
+    )
+    back = reverse("settlements:detail", args=[settlement.pk])
+    refusal = transfer_refusal(settlement, connected=_is_connected(request.org))
+    if refusal is not None:
+        messages.add_message(request, refusal.level, refusal.text)
+        return redirect(back)
+    run = tasks.enqueue_settlement(settlement, user=request.user)
+    messages.success(request, _("Overføringen er startet."))
+    # The page follows this run until it is done.
+    return redirect(f"{back}?run={run.pk}")

@@ -146,11 +146,8 @@ def test_it_walks_from_sign_in_to_a_voucher_ready_for_visma(
     preview.scroll_into_view_if_needed()
     shot("settlement-voucher-preview")
 
+    _transfer_and_verify(page, base, settlements, shot)
     assert worker.poll() is None, "the Celery worker died during the walk"
-    # TODO(lead): once the "Overfør nå" pages are committed, finish the walk here with
-    #     _transfer_and_verify(page, base, settlements, shot)
-    # (it passed against the uncommitted working tree of 29.11.2026, PostgreSQL + Redis
-    # and SQLite + filesystem broker, in about 4 s more).
 
 
 def _transfer_and_verify(page: Page, base: str, settlements: list[Settlement], shot) -> None:
@@ -158,10 +155,6 @@ def _transfer_and_verify(page: Page, base: str, settlements: list[Settlement], s
     (the `worker` fixture) posts every due settlement while the page follows the run, the
     Dagsoppgjør page shows each one overført with its voucher number, and the simulator's
     page shows the vouchers.
-
-    Not called yet (see the TODO above): written against the transfer as it stood when
-    this file was written (button on Oppsett > Integrasjoner, voucher number beside the
-    badge on the list and in the settlement's Visma panel).
     """
     from integrations.visma.models import SettlementExport
 

@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
 
 from backoffice.models import Organization
 from settlements.models import Settlement
@@ -44,6 +45,10 @@ def export_organization_task(self, organization_id: int, trigger: str = "schedul
     try:
         result = export.export_organization(organization=organization, trigger=trigger, run=run)
     except export.TransientRunError as exc:
+        if self.request.retries >= self.max_retries:
+            # Given up: say so on the page (the next scheduled run starts afresh).
+            _abort(run, exc)
+            raise
         if run is not None:
             ExportRun.objects.filter(pk=run.pk).update(
                 status=ExportRun.Status.QUEUED, summary={"message": str(exc)}
@@ -71,8 +76,20 @@ def export_settlement_task(self, settlement_id: int, run_id=None):
             run=run,
         )
     except export.TransientRunError as exc:
+        if self.request.retries >= self.max_retries:
+            _abort(run, exc)
+            raise
         raise self.retry(countdown=_countdown(self.request.retries), exc=exc) from exc
     return result.summary()
+
+
+def _abort(run: ExportRun | None, exc: Exception) -> None:
+    if run is not None:
+        ExportRun.objects.filter(pk=run.pk).update(
+            status=ExportRun.Status.ABORTED,
+            finished_at=timezone.now(),
+            summary={"message": f"Visma svarte ikke; prøves igjen ved neste kjøring ({exc})"},
+        )
 
 
 def enqueue_organization_run(organization: Organization, *, user=None) -> ExportRun:

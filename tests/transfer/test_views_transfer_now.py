@@ -264,3 +264,12 @@ def test_the_status_json_needs_a_signed_in_user(client, db):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_offers_overfor_na_on_the_settlement_list_to_admins_only(client, alice, bob):
+    client.force_login(alice)
+    assert 'action="/oppsett/integrasjoner/visma-eaccounting/overfor-na/"' in client.get(
+        "/dagsoppgjor/"
+    ).content.decode()
+    client.force_login(bob)
+    assert "overfor-na" not in client.get("/dagsoppgjor/").content.decode()

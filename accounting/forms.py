@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from settlements.domain import rate_key
+from settlements.domain import normalize_rate, rate_key
 
 from . import saft
 from .builder import PAYMENT_TEXTS
@@ -81,7 +81,9 @@ def _rates(keys) -> set[str]:
     rates = set()
     for key in keys:
         try:
-            rates.add(rate_key(key))
+            # "NaN" is a Decimal too, but one that cannot be sorted with the others.
+            if normalize_rate(key).is_finite():
+                rates.add(rate_key(key))
         except (ValueError, ArithmeticError):
             continue
     return rates

@@ -218,6 +218,8 @@ def account_problem(account: int, catalog: Catalog | None) -> str | None:
 # ---------------------------------------------------------------------------------- parsing
 
 _DIGITS = re.compile(r"[0-9]+")
+# NUL and lone UTF-16 surrogates: no database text (nor UTF-8) holds them.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class _Parser:
@@ -235,7 +237,9 @@ class _Parser:
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
         elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-            number = int(value.strip())
+            digits = value.strip().lstrip("0") or "0"
+            # int() refuses texts of over 4300 digits; anything past 18 is too long anyway.
+            number = int(digits) if len(digits) <= 18 else MAX_ACCOUNT + 1
         if number is None or number < MIN_ACCOUNT:
             self.error(path, _("Kontonummer må være et heltall på minst 4 sifre"))
             return None
@@ -281,6 +285,11 @@ class _Parser:
             return None
         if len(text) > MAX_KEY_LENGTH:
             self.error(path, _("Navnet er for langt (høyst 100 tegn)"))
+            return None
+        if _UNSTORABLE.search(text):
+            # No till can send such a name (the settlement API refuses it) and the
+            # database could not store it.
+            self.error(path, _("Navnet inneholder et tegn som ikke kan lagres"))
             return None
         return text
 

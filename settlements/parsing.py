@@ -38,9 +38,11 @@ OSLO = ZoneInfo("Europe/Oslo")
 
 # Decimal(14, 2) holds 12 digits before the decimal point.
 MONEY_LIMIT = Decimal(10) ** 12
-MONEY_RE = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
-RATE_RE = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits only and the whole text (fullmatch), as the published schema's patterns
+# mean them: Python's \d would take "١٢٣" and "$" would let "100.00\n" through.
+MONEY_RE = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$", re.ASCII)
+RATE_RE = re.compile(r"^\d{1,3}(\.\d{1,2})?$", re.ASCII)
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 Z_NUMBER_MAX = 2**63 - 1  # PositiveBigIntegerField
 COUNT_MAX = 2**31 - 1  # IntegerField
 EARLIEST_DATE = dt.date(2000, 1, 1)
@@ -128,7 +130,7 @@ def decode_body(raw: bytes) -> Any:
     if not text.strip():
         raise SettlementInvalid([{"path": "", "message": _("Innholdet er tomt.")}])
     try:
-        return json.loads(
+        value = json.loads(
             text,
             parse_float=Decimal,
             parse_constant=_refuse_constant,
@@ -143,6 +145,44 @@ def decode_body(raw: bytes) -> Any:
         raise SettlementInvalid(
             [{"path": "", "message": _("Ugyldig JSON: {msg}.").format(msg=exc)}]
         ) from None
+    unstorable = _unstorable_text_path(value)
+    if unstorable is not None:
+        raise SettlementInvalid(
+            [
+                {
+                    "path": unstorable,
+                    "message": _(
+                        "Inneholder et tegn som ikke kan lagres (NUL eller ensomt surrogat)."
+                    ),
+                }
+            ]
+        )
+    return value
+
+
+# NUL ("\u0000") and lone UTF-16 surrogates ("\ud800") are valid JSON escapes, but
+# PostgreSQL text cannot hold NUL and no UTF-8 text can hold a lone surrogate: such a
+# string could neither be stored nor echoed back in an error message.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_text_path(value: Any) -> str | None:
+    """The path of the first string holding an unstorable character (a key holding one is
+    reported at its object). Iterative: the nesting may be as deep as json allows."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return path
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if _UNSTORABLE.search(key):
+                    return path
+                stack.append((f"{path}.{key}" if path else key, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{i}]", child) for i, child in enumerate(item))
+    return None
 
 
 # --------------------------------------------------------------------------- parsing
@@ -173,7 +213,7 @@ class _Collector:
             self.add(path, _("Må være et beløp, som tekst («1200.00») eller tall."))
             return None
         if isinstance(value, str):
-            if not MONEY_RE.match(value):
+            if not MONEY_RE.fullmatch(value):
                 self.add(
                     path,
                     _(
@@ -230,7 +270,7 @@ class _Collector:
             self.add(path, _("Må være en mva-sats i prosent, som tekst («25») eller tall."))
             return None
         if isinstance(value, str):
-            if not RATE_RE.match(value):
+            if not RATE_RE.fullmatch(value):
                 self.add(
                     path,
                     _("«{value}» er ikke en mva-sats i prosent (for eksempel «25»).").format(
@@ -271,6 +311,13 @@ class _Collector:
         if timezone.is_naive(moment):
             # A till without an offset speaks local time.
             moment = moment.replace(tzinfo=OSLO)
+        try:
+            # Stored and compared in UTC: year 1 east of Greenwich or year 9999 west of it
+            # has no UTC instant.
+            moment.astimezone(dt.UTC)
+        except OverflowError:
+            self.add(path, _("Tidspunktet er utenfor gyldig område."))
+            return None
         return moment
 
     def items(self, value: Any, path: str) -> list:
@@ -291,7 +338,7 @@ def _today_in_oslo() -> dt.date:
 
 
 def _business_date(c: _Collector, value: Any) -> dt.date | None:
-    if not isinstance(value, str) or not DATE_RE.match(value):
+    if not isinstance(value, str) or not DATE_RE.fullmatch(value):
         c.add("business_date", _("Må være en dato som tekst, ÅÅÅÅ-MM-DD."))
         return None
     try:

@@ -47,12 +47,17 @@ class Command(BaseCommand):
             raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
         except OSError as exc:
             raise CommandError(f"Kan ikke lese {file}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{file}: ikke gyldig UTF-8 (byte {exc.start})") from exc
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise CommandError(
                 f"{file}: ugyldig JSON (linje {exc.lineno}, kolonne {exc.colno}): {exc.msg}"
             ) from exc
+        except (ValueError, RecursionError) as exc:
+            # An integer of over 4300 digits, or nesting deeper than Python recurses.
+            raise CommandError(f"{file}: ugyldig JSON: {exc}") from exc
         if isinstance(data, dict) and "mapping" in data and "sales_by_vat_rate" not in data:
             data = data["mapping"]
         try:

@@ -9,3 +9,6 @@ os.environ.setdefault("VISMA_SANDBOX", "1")
 os.environ.setdefault("VISMA_RATE_LIMIT_PER_MINUTE", "1000000")
 
 from backoffice.settings import *  # noqa: E402,F403
+
+# Tests create many users; the production hasher is deliberately slow.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

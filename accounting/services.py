@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from backoffice.models import Organization
 from settlements.domain import normalize_rate, rate_key
-from settlements.models import Payment, SaleLine, Settlement
+from settlements.models import SeenName, Settlement
 
 from .builder import VoucherError, build_voucher
 from .catalog import company_catalog
@@ -145,23 +145,19 @@ class SeenInSettlements:
 
 
 def seen_in_settlements(organization: Organization) -> SeenInSettlements:
+    # From the SeenName rows ingestion keeps (one per product group and rate, one per
+    # method), not from the sale lines and payments: constant in the organisation's history.
     seen = SeenInSettlements()
-    lines = (
-        SaleLine.objects.filter(settlement__organization=organization)
-        .values_list("product_group", "vat_rate")
-        .distinct()
-    )
-    for group, rate in lines:
-        key = rate_key(rate)
-        seen.rates.add(key)
-        seen.group_rates.setdefault(group, set()).add(key)
-    seen.methods = sorted(
-        set(
-            Payment.objects.filter(settlement__organization=organization)
-            .values_list("method", flat=True)
-            .distinct()
-        )
-    )
+    methods = []
+    for kind, name, rate in SeenName.objects.filter(organization=organization).values_list(
+        "kind", "name", "rate"
+    ):
+        if kind == SeenName.Kind.PAYMENT_METHOD:
+            methods.append(name)
+        else:
+            seen.rates.add(rate)
+            seen.group_rates.setdefault(name, set()).add(rate)
+    seen.methods = sorted(methods)
     return seen
 
 

@@ -194,3 +194,34 @@ class CashMovement(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class SeenName(models.Model):
+    """A product group (at one VAT rate) or a payment method an organisation's tills have
+    sent, recorded once at ingestion. The kontooppsett page lists these instead of reading
+    every sale line and payment of the organisation's history (constant in history size).
+
+    Only inserted, never updated: a `last_seen` would turn every ingestion into row updates
+    that serialize the tills of one organisation on these rows until commit."""
+
+    class Kind(models.TextChoices):
+        PRODUCT_GROUP = "product_group", _("varegruppe")
+        PAYMENT_METHOD = "payment_method", _("betalingsmåte")
+
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="seen_names")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    # A product group's rate as its mapping key (settlements.domain.rate_key: "25", "12.5");
+    # empty for a payment method. Text, not NULL, so the unique constraint holds for both.
+    rate = models.CharField(max_length=8, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "name", "rate"], name="one_seen_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rate}".strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,8 +11,8 @@ from django.utils import translation
 
 from backoffice.models import Location, Register
 
-from .domain import SettlementData
-from .models import CashMovement, Payment, SaleLine, Settlement
+from .domain import PaymentData, SaleLineData, SettlementData, rate_key
+from .models import CashMovement, Payment, SaleLine, SeenName, Settlement
 from .parsing import canonical, content_hash
 from .texts import UNBALANCED, unbalanced_reason
 
@@ -25,9 +26,36 @@ class IngestResult:
 
 
 def _existing(location: Location, data: SettlementData) -> Settlement | None:
-    return Settlement.objects.filter(
-        location=location, register_id=data.register_id, z_number=data.z_number
-    ).first()
+    # .order_by(): the model's ordering would join the location for nothing.
+    return (
+        Settlement.objects.filter(
+            location=location, register_id=data.register_id, z_number=data.z_number
+        )
+        .order_by()
+        .first()
+    )
+
+
+def record_seen_names(
+    *, organization_id: int, sales: Iterable[SaleLineData], payments: Iterable[PaymentData]
+) -> None:
+    """Add the product groups (with their rates) and payment methods of a settlement to the
+    organisation's SeenName rows, in one INSERT that skips those already there.
+
+    Sorted, so two transactions that add the same new names take their locks in one order
+    and cannot deadlock. Anything that stores sale lines or payments must call this (the
+    kontooppsett page lists SeenName, not the lines)."""
+    keys = {
+        (SeenName.Kind.PRODUCT_GROUP, line.product_group, rate_key(line.vat_rate)) for line in sales
+    }
+    keys |= {(SeenName.Kind.PAYMENT_METHOD, p.method, "") for p in payments}
+    SeenName.objects.bulk_create(
+        [
+            SeenName(organization_id=organization_id, kind=kind, name=name, rate=rate)
+            for kind, name, rate in sorted(keys)
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _compare(settlement: Settlement, digest: str) -> IngestResult:
@@ -38,7 +66,11 @@ def _compare(settlement: Settlement, digest: str) -> IngestResult:
 
 
 def _create(location: Location, data: SettlementData, payload: dict, digest: str) -> Settlement:
-    Register.objects.get_or_create(location=location, code=data.register_id)
+    # Insert-if-missing in one statement (no SELECT first): a known register costs nothing
+    # more than a skipped insert.
+    Register.objects.bulk_create(
+        [Register(location=location, code=data.register_id)], ignore_conflicts=True
+    )
     balanced = data.balance_difference == 0
     if balanced:
         state, problem_code, reason = Settlement.State.PENDING, "", ""
@@ -99,6 +131,9 @@ def _create(location: Location, data: SettlementData, payload: dict, digest: str
             for m in movements
         ]
     )
+    record_seen_names(
+        organization_id=location.organization_id, sales=data.sales, payments=data.payments
+    )
     return settlement
 
 
@@ -111,17 +146,16 @@ def ingest_settlement(*, location: Location, data: SettlementData) -> IngestResu
     """
     payload = canonical(data)
     digest = content_hash(payload)
-    existing = _existing(location, data)
-    if existing is not None:
-        return _compare(existing, digest)
     try:
-        # One transaction: the settlement and all its lines, or nothing.
+        # One transaction (a savepoint when the caller has one open): the settlement and
+        # all its lines, or nothing. No SELECT first: a new settlement, the common case,
+        # goes straight to its INSERTs, and a resent one is answered from the unique
+        # constraint one_z_per_register, which also decides a race between two requests.
         with transaction.atomic():
             settlement = _create(location, data, payload, digest)
     except IntegrityError:
-        # Another request stored the same Z-number between our read and our insert (the
-        # unique constraint one_z_per_register decided the race): answer as if we had
-        # come second.
+        # Stored before (or by a concurrent request that committed first): same content
+        # is "unchanged", other content a "conflict". Another constraint failing is a bug.
         existing = _existing(location, data)
         if existing is None:
             raise

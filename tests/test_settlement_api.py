@@ -410,18 +410,21 @@ def test_it_writes_nothing_when_storing_fails_half_way(client, api_key, body, mo
 def test_it_answers_as_second_when_two_tills_race_for_one_z_number(location, body, monkeypatch):
     data = parse_settlement(body)
     first = ingest_settlement(location=location, data=data)
-    # The second request read "nothing there" just before the first one committed.
+    # Nothing is read before the INSERT, so a request that comes second (by a microsecond
+    # or by a day) meets the first one's row in the unique constraint and only then looks
+    # it up. (A real two-connection race: tests/test_ingest_economy.py.)
     real_existing = services._existing
     calls = []
 
-    def not_yet(location, data):
+    def looked_up(location, data):
         calls.append(1)
-        return None if len(calls) == 1 else real_existing(location, data)
+        return real_existing(location, data)
 
-    monkeypatch.setattr(services, "_existing", not_yet)
+    monkeypatch.setattr(services, "_existing", looked_up)
 
     second = ingest_settlement(location=location, data=data)
 
+    assert len(calls) == 1
     assert second.outcome == "unchanged"
     assert second.settlement.pk == first.settlement.pk
     assert Settlement.objects.count() == 1

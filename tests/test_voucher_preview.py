@@ -12,6 +12,7 @@ from accounting.preview import voucher_preview
 from accounting.services import import_mapping
 from settlements.domain import SettlementData
 from settlements.models import CashMovement, Payment, SaleLine, Settlement
+from settlements.services import record_seen_names
 from tests.test_voucher_builder import settlement_from_json
 
 D = Decimal
@@ -67,6 +68,10 @@ def make_settlement(location, data: SettlementData, **fields) -> Settlement:
                 for m in data.pay_outs
             ),
         ]
+    )
+    # As ingestion does: the kontooppsett page lists the names recorded here.
+    record_seen_names(
+        organization_id=location.organization_id, sales=data.sales, payments=data.payments
     )
     return settlement
 

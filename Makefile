@@ -36,6 +36,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+# The long versions (issue 8): the fault matrix over 1000 settlements with every fault
+# kind more often (tests/faults/support.py), and every fuzzer with 20 times the examples,
+# fresh ones on every run (tests/fuzz/support.py). Same services as make test.
+soak: $(STAMP)
+	FAULT_SETTLEMENTS=1000 FUZZ_EXAMPLES=20 $(BIN)/pytest tests/faults tests/fuzz -p no:randomly
+
 # Compile the translation catalogues (the .mo files are committed, so a fresh machine
 # needs no gettext).
 messages: $(STAMP)

@@ -60,7 +60,17 @@ def database_from_url(url: str | None) -> dict:
         }
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:])}
+        # The same options as the default file above: without them a second process on
+        # the file (a worker) fails at once with "database is locked" under concurrency.
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": unquote(parts.path[1:]),
+            "OPTIONS": {
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL;",
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
     if parts.scheme not in ("postgres", "postgresql"):
         raise ImproperlyConfigured(f"DATABASE_URL: unsupported scheme {parts.scheme!r}")
     return {
@@ -237,6 +247,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "0")
 TRANSFER_TICK_SECONDS = envint("TRANSFER_TICK_SECONDS", 300)
+# A claim ("overføres") older than this belongs to a worker that died mid-POST.
+TRANSFER_STALE_CLAIM_SECONDS = envint("TRANSFER_STALE_CLAIM_SECONDS", 600)
 # One static entry: the dispatcher decides which organisations are due (their own schedule).
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-transfers": {

@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from redis.exceptions import RedisError
 from urllib3.exceptions import NewConnectionError
 
 logger = logging.getLogger(__name__)
@@ -40,19 +41,38 @@ session = requests.Session()
 session.headers.update({"Accept": "application/json", "User-Agent": "backoffice-visma/1"})
 
 
+_local_limiter = None
+
+
 def before_request(endpoint: str) -> None:
     """Called before every request to Visma with the endpoint's name ("vouchers", …).
 
     Takes a slot of the rate limiter that all workers share through Redis: Visma counts
     about 600 requests a minute per client and endpoint and answers 429 beyond, so a big
     run waits here just long enough instead of bouncing off the quota.
-    """
-    from backoffice.ratelimit import effective_limit, visma_limiter
 
-    visma_limiter().acquire(
-        f"visma:{settings.VISMA_CLIENT_ID}:{endpoint}",
-        effective_limit(settings.VISMA_RATE_LIMIT_PER_MINUTE),
-    )
+    While that Redis does not answer (restarting, unreachable) each process keeps the
+    window by itself: an outage of the limiter must not stop the transfer in the middle of
+    a run, and Visma's own 429 still guards the quota. When no slot frees up in time the
+    request is not sent and RateLimited says so, as Visma would.
+    """
+    from backoffice.ratelimit import SlidingWindowLimiter, effective_limit, visma_limiter
+
+    global _local_limiter
+    key = f"visma:{settings.VISMA_CLIENT_ID}:{endpoint}"
+    limit = effective_limit(settings.VISMA_RATE_LIMIT_PER_MINUTE)
+    try:
+        try:
+            visma_limiter().acquire(key, limit)
+        except RedisError as exc:
+            logger.warning("Shared rate limiter unavailable (%s); limiting in-process", exc)
+            if _local_limiter is None:
+                _local_limiter = SlidingWindowLimiter()
+            _local_limiter.acquire(key, limit)
+    except TimeoutError:
+        raise RateLimited(
+            4010, "No free slot in the rate limiter. Try again in 60 seconds.", retry_after=60
+        ) from None
 
 
 def timeout() -> tuple[float, float]:
@@ -73,6 +93,9 @@ class VismaError(Exception):
     """
 
     outcome_unknown = False
+    # The request may still be under way at Visma: we (or a gateway) stopped waiting before
+    # Visma answered, so what it writes can appear later and a search now proves nothing.
+    may_land_later = False
 
     def __init__(
         self,
@@ -147,6 +170,11 @@ class ServerError(VismaError):
 
     outcome_unknown = True
 
+    @property
+    def may_land_later(self) -> bool:  # type: ignore[override]
+        # 504: a gateway gave up waiting; the server behind it may still be working.
+        return self.status == 504
+
 
 class TransportError(VismaError):
     """No HTTP answer: a timeout or a broken connection.
@@ -155,9 +183,10 @@ class TransportError(VismaError):
     reset after sending); False when it certainly did not (no connection was made).
     """
 
-    def __init__(self, message: str, *, maybe_sent: bool):
+    def __init__(self, message: str, *, maybe_sent: bool, may_land_later: bool = False):
         super().__init__(None, message)
         self.maybe_sent = maybe_sent
+        self.may_land_later = may_land_later
 
     @property
     def outcome_unknown(self) -> bool:  # type: ignore[override]
@@ -272,7 +301,8 @@ def _transport_error(exc: requests.RequestException) -> TransportError:
             f"The connection to Visma broke: {type(exc).__name__}", maybe_sent=True
         )
     if isinstance(exc, requests.Timeout):
-        return TransportError("Visma did not answer in time", maybe_sent=True)
+        # We stopped waiting; Visma may still be working on it.
+        return TransportError("Visma did not answer in time", maybe_sent=True, may_land_later=True)
     return TransportError(f"Request to Visma failed: {type(exc).__name__}", maybe_sent=True)
 
 

@@ -13,7 +13,10 @@ When a POST's outcome is unknown (timeout after sending, connection reset, 5xx, 
 without a body) the settlement becomes "usikker", and the next attempt first searches
 Visma's vouchers of that date for the reference and records the voucher it finds instead
 of posting again. A worker killed in the middle of a POST leaves the settlement claimed
-("overføres"); a claim older than STALE_CLAIM is treated the same way as "usikker".
+("overføres"); a claim older than STALE_CLAIM is treated the same way as "usikker". A POST
+that we stopped waiting for (read timeout, a gateway's 504) may still land in Visma after a
+search that found nothing, so that settlement is searched for only once it has had as long
+as a dead worker's POST (STALE_CLAIM) to land; until then a run leaves it "usikker".
 
 Whatever fails a check is not sent: the settlement becomes "trenger handling" with a
 Norwegian sentence saying what is wrong and what to do, and the next run tries again by
@@ -64,8 +67,9 @@ logger = logging.getLogger(__name__)
 
 State = Settlement.State
 
-# A claim ("overføres") older than this belongs to a worker that died mid-POST.
-STALE_CLAIM = timedelta(minutes=10)
+# A claim ("overføres") older than this belongs to a worker that died mid-POST (default
+# 10 minutes; the fault tests shorten it through the environment).
+STALE_CLAIM = timedelta(seconds=settings.TRANSFER_STALE_CLAIM_SECONDS)
 # How long one run waits, in all, for Visma's "Try again in N seconds".
 MAX_RATE_LIMIT_WAIT = 180
 
@@ -79,6 +83,8 @@ ACCOUNT_MISSING = "account_missing"
 VAT_CODE_MISSING = "vat_code_missing"
 REJECTED = "rejected"
 TRANSIENT = "transient"
+# Uncertain, and the POST may still be under way at Visma (see waiting_for_answer).
+IN_FLIGHT = "in_flight"
 
 
 def oslo_today() -> date:
@@ -142,6 +148,19 @@ class RunResult:
     def retry_soon(self) -> bool:
         """Something failed for a passing reason: worth another try within minutes."""
         return any(o.result in ("failed", "uncertain") for o in self.outcomes)
+
+    def seconds_until_retry(self) -> float:
+        """How long a retry should wait at least: until every POST we stopped waiting for
+        has had its time to land (0 when there is none)."""
+        now = timezone.now()
+        return max(
+            (
+                (o.settlement.updated_at + STALE_CLAIM - now).total_seconds()
+                for o in self.outcomes
+                if waiting_for_answer(o.settlement, now=now)
+            ),
+            default=0.0,
+        )
 
     def summary(self) -> dict:
         return {
@@ -322,6 +341,18 @@ def _connection_reason(exc: tokens.TokenUnavailable) -> str:
 # ------------------------------------------------------------------------------ one settlement
 
 
+def waiting_for_answer(settlement: Settlement, *, now: datetime | None = None) -> bool:
+    """The last POST of this settlement timed out (or a gateway gave up on it) less than
+    STALE_CLAIM ago: Visma may still store it, so a search now could miss it and a second
+    voucher follow. It waits like the claim of a worker that died mid-POST."""
+    now = now or timezone.now()
+    return (
+        settlement.state == State.UNCERTAIN
+        and settlement.problem_code == IN_FLIGHT
+        and settlement.updated_at > now - STALE_CLAIM
+    )
+
+
 def _claim(settlement: Settlement) -> bool:
     """Take the settlement for this run: a conditional UPDATE that succeeds for exactly one
     claimant (compare-and-set on state and the last change)."""
@@ -378,6 +409,8 @@ def export_settlement(
         return Outcome(
             settlement, "already_posted", voucher_number=_export_row(settlement).voucher_number
         )
+    if waiting_for_answer(settlement):
+        return Outcome(settlement, "uncertain", settlement.state_reason)
     previous = settlement.state
     if not _claim(settlement):
         return Outcome(settlement, "skipped")
@@ -387,6 +420,26 @@ def export_settlement(
             state=previous, updated_at=timezone.now()
         )
 
+    try:
+        return _export_claimed(
+            settlement, mapping=mapping, company=company, run=run, dry_run=dry_run, release=release
+        )
+    except Exception as exc:
+        if dry_run:
+            release()
+            raise
+        # Whatever broke (a defect, a dependency such as the rate limiter's Redis), the
+        # claim must not outlive the run and leave the settlement "overføres" for
+        # STALE_CLAIM: it becomes "usikker" (a POST may have gone out), so the next attempt
+        # searches Visma first, and the run goes on with the others.
+        logger.exception("Transfer of settlement %s broke off", settlement.pk)
+        _export_row(settlement)
+        _doubt(settlement, True)
+        error = client.VismaError(None, type(exc).__name__)
+        return _failed(settlement, run, error, timezone.now(), uncertain=True)
+
+
+def _export_claimed(settlement, *, mapping, company: Company, run, dry_run: bool, release):
     problem = None
     voucher = None
     try:
@@ -616,7 +669,8 @@ def _post(settlement, voucher: Voucher, payload: dict, *, run) -> Outcome:
             unknown = search_first or exc.outcome_unknown
             if not unknown:
                 _doubt(settlement, False)
-            return _failed(settlement, run, exc, started, uncertain=unknown)
+            in_flight = not search_first and exc.may_land_later
+            return _failed(settlement, run, exc, started, uncertain=unknown, in_flight=in_flight)
 
 
 def _rejected(settlement, run, exc: client.VismaError, started) -> Outcome:
@@ -637,7 +691,9 @@ def _rejected(settlement, run, exc: client.VismaError, started) -> Outcome:
     return Outcome(settlement, "needs_action", reason)
 
 
-def _failed(settlement, run, exc: client.VismaError, started, *, uncertain: bool) -> Outcome:
+def _failed(
+    settlement, run, exc: client.VismaError, started, *, uncertain: bool, in_flight: bool = False
+) -> Outcome:
     if uncertain:
         reason = _(
             "Usikkert om Visma tok imot bilaget (%(detail)s). Neste forsøk sjekker Visma "
@@ -649,7 +705,7 @@ def _failed(settlement, run, exc: client.VismaError, started, *, uncertain: bool
             "detail": exc.detail
         }
         state, result = State.FAILED, ExportAttempt.Result.FAILED
-    _set_state(settlement, state, TRANSIENT, reason)
+    _set_state(settlement, state, IN_FLIGHT if in_flight else TRANSIENT, reason)
     _attempt(settlement, run, result, reason, exc.code or exc.status or "", started)
     return Outcome(settlement, "uncertain" if uncertain else "failed", reason)
 

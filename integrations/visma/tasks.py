@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from celery import shared_task
 from django.db import transaction
@@ -56,8 +57,10 @@ def export_organization_task(self, organization_id: int, trigger: str = "schedul
         raise self.retry(countdown=_countdown(self.request.retries), exc=exc) from exc
     if result.retry_soon and self.request.retries < self.max_retries:
         # Settlements that failed for a passing reason (5xx, timeout, lost answer) get
-        # another try soon instead of waiting for the next scheduled run.
-        self.retry(countdown=_countdown(self.request.retries), args=(organization_id, trigger))
+        # another try soon instead of waiting for the next scheduled run; not before a
+        # POST that timed out has had its time to land (export.waiting_for_answer).
+        countdown = max(_countdown(self.request.retries), math.ceil(result.seconds_until_retry()))
+        self.retry(countdown=countdown, args=(organization_id, trigger))
     return result.summary()
 
 

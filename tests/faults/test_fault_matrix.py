@@ -1,0 +1,451 @@
+"""The fault matrix: Visma and our own machinery break on purpose while hundreds of
+settlements of three organisations go to the simulator, and afterwards every postable
+settlement has exactly one voucher in Visma, none has two, and every other one has a
+state that says why (issue 8, part 1).
+
+- In this process (the production export called from the test): (a) answers lost after
+  Visma stored the voucher, (b) 5xx, (c) 429 bursts, (d) timeouts, (e) access tokens
+  expiring mid-run, (f) the refresh token revoked, then a reconnect.
+- Real Celery worker processes against the same live server and database: (g) a worker
+  SIGKILLed in the middle of a POST, (h) Redis restarted during a run, (i) two beat
+  processes at once.
+
+The counts are printed at the end of the run (conftest.py); FAULT_SETTLEMENTS sets the
+volume (`make soak`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from integrations.visma import client, export
+from integrations.visma.models import (
+    ExportRun,
+    SettlementExport,
+    TransferSettings,
+    VismaConnection,
+)
+from integrations.visma.tasks import export_organization_task
+from settlements.models import Settlement
+from visma_sandbox import services as sandbox
+from visma_sandbox.models import FaultSwitch
+
+from .processes import broker_app, fault_worker, start_throwaway_redis, stop_throwaway_redis
+from .support import (
+    SEED,
+    SETTLEMENTS,
+    WORKER_SETTLEMENTS,
+    Shop,
+    due_left,
+    populate,
+    scaled,
+    settle_and_count,
+    wait_for,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+State = Settlement.State
+
+# (d): the simulator answers after LATENCY, the client gives up after TIMEOUT; the voucher
+# is stored after the client gave up.
+TIMEOUT_SECONDS = 1
+LATENCY_MS = 1500
+
+
+def assert_exactly_once(result, name: str) -> None:
+    assert result.duplicates == 0, f"{name}: {result.duplicates} duplicate vouchers"
+    assert result.lost == 0, f"{name}: {result.lost} settlements lost"
+    assert not result.problems, f"{name}: " + "\n".join(result.problems)
+
+
+def reconnect_where_needed(shops: list[Shop], connect) -> int:
+    """What the admin does after the "må kobles til på nytt" e-mail."""
+    reconnected = 0
+    for shop in shops:
+        status = VismaConnection.objects.get(organization=shop.organization).status
+        if status == VismaConnection.Status.RECONNECT_REQUIRED:
+            connect(shop.organization, shop.company)
+            reconnected += 1
+    return reconnected
+
+
+# --------------------------------------------------------------------------- (a)–(f)
+
+
+class Injector:
+    """Wraps client.create_voucher and client.list_vouchers and, on a planned subset of
+    the calls, arms one of the simulator's fault switches just before the request."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        plans: dict[int, list[str]],
+        search_plan: list[str],
+        posts: dict[int, int],
+    ):
+        self.rng = rng
+        # Per organisation: its n-th POST -> fault kind, spread over the first nine tenths
+        # of its posts.
+        self.at_post = {}
+        for pk, plan in plans.items():
+            positions = rng.sample(range(max(len(plan), posts[pk] * 9 // 10)), k=len(plan))
+            self.at_post[pk] = dict(zip(positions, plan, strict=True))
+        self.search_plan = list(search_plan)
+        self.posts: Counter = Counter()
+        self.searches = 0
+        self.shop: Shop | None = None
+        self.injected: Counter = Counter()
+        self.injected_at_post: Counter = Counter()
+        self.in_flight_until = 0.0  # when the timed-out requests have surely landed
+        self.original_create = client.create_voucher
+        self.original_list = client.list_vouchers
+
+    @property
+    def exhausted(self) -> bool:
+        return not any(self.at_post.values()) and not self.search_plan
+
+    def create_voucher(self, token, payload, **kwargs):
+        pk = self.shop.organization.pk
+        kind = self.at_post[pk].pop(self.posts[pk], None)
+        if kind and self._still_armed():
+            # Faults do not overlap (a 429 left for the admin's reconnect proves nothing):
+            # this one moves to the organisation's next free POST.
+            later = self.posts[pk] + 1
+            while later in self.at_post[pk]:
+                later += 1
+            self.at_post[pk][later] = kind
+            kind = None
+        self.posts[pk] += 1
+        if kind:
+            self.injected_at_post[kind] += 1
+        return self._with_fault(kind, self.original_create, token, payload, **kwargs)
+
+    def list_vouchers(self, token, **kwargs):
+        self.searches += 1
+        kind = None
+        if self.search_plan and self.searches % 2 and not self._still_armed():
+            kind = self.search_plan.pop(0)
+        return self._with_fault(kind, self.original_list, token, **kwargs)
+
+    def _still_armed(self) -> bool:
+        switch = sandbox.fault_switch(self.shop.company)
+        return bool(switch.lose_after_store or switch.fail_5xx or switch.fail_429)
+
+    def _with_fault(self, kind, call, *args, **kwargs):
+        if kind is None:
+            return call(*args, **kwargs)
+        company = self.shop.company
+        self.injected[kind] += 1
+        if kind == "a":
+            sandbox.set_fault(company=company, lose_after_store=1)
+        elif kind == "b":
+            sandbox.set_fault(company=company, fail_5xx=1)
+        elif kind == "c":
+            sandbox.set_fault(company=company, fail_429=2, retry_after_seconds=1)
+        elif kind == "e":
+            # Visma ends the token early; ours still looks valid: the call gets 401.
+            sandbox.expire_access_tokens(company=company)
+        elif kind == "f":
+            sandbox.revoke_refresh_tokens(company=company)
+            sandbox.expire_access_tokens(company=company)
+        elif kind == "d":
+            return self._timed_out(company, call, *args, **kwargs)
+        return call(*args, **kwargs)
+
+    def _timed_out(self, company, call, *args, **kwargs):
+        sandbox.set_fault(company=company, latency_ms=LATENCY_MS)
+        try:
+            with override_settings(VISMA_TIMEOUT_SECONDS=TIMEOUT_SECONDS):
+                call(*args, **kwargs)
+        except client.TransportError:
+            raise
+        finally:
+            sandbox.set_fault(company=company, latency_ms=0)
+            # The simulator goes on after we gave up: by then it has answered.
+            self.in_flight_until = time.monotonic() + LATENCY_MS / 1000 + 1
+        raise AssertionError("the simulator's latency did not time the request out")
+
+
+def armed_switches() -> list[str]:
+    return [
+        f"{switch.scope}: {switch.lose_after_store} lose, {switch.fail_5xx} 5xx, {switch.fail_429} 429"
+        for switch in FaultSwitch.objects.all()
+        if switch.lose_after_store or switch.fail_5xx or switch.fail_429 or switch.latency_ms
+    ]
+
+
+def test_it_posts_every_settlement_exactly_once_through_visma_faults(shops, connect, monkeypatch):
+    """(a)–(f) over FAULT_SETTLEMENTS settlements of three organisations, in this process:
+    runs one organisation after the other, round after round, as the scheduled task and
+    its retries would; an admin reconnects after invalid_grant."""
+    # A POST that timed out is searched for once it has had this long to land.
+    monkeypatch.setattr(export, "STALE_CLAIM", timedelta(seconds=2))
+    rng = random.Random(SEED)
+    batch = populate(shops, SETTLEMENTS, rng)
+    plan = (
+        ["a"] * scaled(6, 30)
+        + ["b"] * scaled(4, 50)
+        + ["c"] * scaled(2, 100)
+        + ["d"] * scaled(3, 60)
+        + ["e"] * scaled(3, 60)
+    )
+    rng.shuffle(plan)
+    # Every organisation loses its grant once (f) and gets its share of the rest.
+    plans = {shop.organization.pk: ["f", *plan[i :: len(shops)]] for i, shop in enumerate(shops)}
+    posts = Counter(
+        Settlement.objects.filter(pk__in=batch.postable).values_list("organization_id", flat=True)
+    )
+    search_plan = ["b", "d", "c"] * max(1, SETTLEMENTS // 200)
+    rng.shuffle(search_plan)
+    injector = Injector(rng, plans, search_plan, posts)
+    monkeypatch.setattr(client, "create_voucher", injector.create_voucher)
+    monkeypatch.setattr(client, "list_vouchers", injector.list_vouchers)
+
+    transient = reconnects = 0
+    for round_number in range(20):
+        for index, shop in enumerate(shops):
+            injector.shop = shop
+            if round_number == 0 and index == 1:
+                # A 5xx while the run reads the company: the run cannot start, nothing moves.
+                sandbox.set_fault(company=shop.company, fail_5xx=1)
+                injector.injected["b"] += 1
+            try:
+                export.export_organization(organization=shop.organization)
+            except export.TransientRunError:
+                transient += 1
+        reconnects += reconnect_where_needed(shops, connect)
+        if injector.exhausted and not due_left(batch):
+            break
+        sleep_until_landed(batch)
+    assert injector.exhausted, f"faults left unused: {injector.at_post} {injector.search_plan}"
+    assert not due_left(batch)
+    assert transient == 1
+    assert reconnects == len(shops)
+    assert not armed_switches(), armed_switches()
+
+    # Let requests that timed out on our side land in Visma, then a final clean run.
+    time.sleep(max(0.0, injector.in_flight_until - time.monotonic()))
+    sandbox.clear_faults()
+    for shop in shops:
+        export.export_organization(organization=shop.organization)
+
+    # Every voucher whose answer was lost or timed out was found by the search, not sent
+    # again: the doubt path did the work, not luck.
+    found = SettlementExport.objects.filter(
+        settlement__in=batch.postable, found_by_search=True
+    ).count()
+    assert found == injector.injected_at_post["a"] + injector.injected_at_post["d"]
+    result = settle_and_count(
+        f"in-process (a)-(f) ({found} vouchers found by search after a lost answer or timeout)",
+        shops,
+        batch,
+        injector.injected,
+    )
+    assert_exactly_once(result, "in-process faults")
+
+
+def sleep_until_landed(batch) -> None:
+    """When only settlements whose POST timed out are left, wait until they are due."""
+    waiting = Settlement.objects.filter(
+        pk__in=batch.postable, state=State.UNCERTAIN, problem_code=export.IN_FLIGHT
+    ).order_by("-updated_at")
+    latest = waiting.values_list("updated_at", flat=True).first()
+    if latest is not None:
+        left = (latest + export.STALE_CLAIM - timezone.now()).total_seconds()
+        time.sleep(max(0.0, left) + 0.05)
+
+
+# --------------------------------------------------------------------------- (g)–(i)
+
+STALE_SECONDS = 2
+
+
+def run_everywhere(shops: list[Shop], app=None, timeout: float = 120) -> None:
+    """One export task per organisation through the broker, and wait for each result."""
+    if app is None:
+        results = [export_organization_task.delay(s.organization.pk, "manual") for s in shops]
+    else:
+        results = [
+            app.send_task(
+                "integrations.visma.tasks.export_organization_task",
+                args=(s.organization.pk, "manual"),
+            )
+            for s in shops
+        ]
+    for result in results:
+        result.get(timeout=timeout)
+
+
+def posting(batch) -> list[int]:
+    return list(
+        Settlement.objects.filter(pk__in=batch.postable, state=State.POSTING).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def post_in_flight(batch) -> list[int]:
+    """Settlements claimed with their doubt written ahead: the request is on its way."""
+    return list(
+        Settlement.objects.filter(
+            pk__in=batch.postable, state=State.POSTING, visma_export__in_doubt=True
+        ).values_list("pk", flat=True)
+    )
+
+
+def test_it_recovers_from_a_worker_killed_in_the_middle_of_a_post(shops, simulator, monkeypatch):
+    """(g) A real worker is SIGKILLed while its POST is on the way to Visma (which stores
+    it all the same). The settlement stays claimed ("overføres"); once the claim is stale a
+    new worker searches Visma first and records the voucher it finds, or posts it."""
+    monkeypatch.setattr(export, "STALE_CLAIM", timedelta(seconds=STALE_SECONDS))
+    env = dict(simulator, TRANSFER_STALE_CLAIM_SECONDS=str(STALE_SECONDS))
+    rng = random.Random(SEED + 7)
+    batch = populate(shops, WORKER_SETTLEMENTS, rng)
+    sandbox.set_fault(latency_ms=200)  # every request takes a while: easy to catch mid-POST
+
+    killed: set[int] = set()
+    kills = scaled(2, 250)
+    for _ in range(kills):
+        with fault_worker(env) as proc:
+            for shop in rng.sample(shops, k=len(shops)):
+                export_organization_task.delay(shop.organization.pk, "manual")
+            assert wait_for(lambda k=killed: set(post_in_flight(batch)) - k, timeout=60, step=0.02)
+            time.sleep(rng.uniform(0.0, 0.05))  # well inside the 200 ms the POST takes
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+            claimed = set(posting(batch)) - killed
+            assert len(claimed) == 1, "the kill left no claim behind"
+            killed |= claimed
+    # The killed POSTs land at the simulator a moment later. Their claims stay until they
+    # are stale; a later worker of this loop may have taken a stale one over already.
+    time.sleep(0.6)
+    states = Settlement.objects.filter(pk__in=killed).values_list("state", flat=True)
+    assert set(states) <= {State.POSTING, State.POSTED}
+
+    sandbox.set_fault(latency_ms=0)
+    time.sleep(STALE_SECONDS)
+    with fault_worker(env):
+        run_everywhere(shops)  # takes the stale claims over, and the rest
+        if due_left(batch):  # tasks the killed workers had taken: gone with them
+            run_everywhere(shops)
+    assert not due_left(batch)
+
+    found = Settlement.objects.filter(pk__in=killed, visma_export__found_by_search=True).count()
+    result = settle_and_count(
+        f"worker SIGKILLed mid-POST (g) ({found} of {len(killed)} killed posts found in Visma)",
+        shops,
+        batch,
+        Counter(g=kills),
+    )
+    assert_exactly_once(result, "killed worker")
+
+
+def test_it_survives_redis_restarting_during_a_run(shops, simulator, throwaway_redis):
+    """(h) Redis (broker, result backend and the shared rate limiter of the worker) stops
+    and starts again, without its data, while a worker posts. The run under way leaves no
+    settlement "overføres"; the worker reconnects and the next run posts the rest."""
+    rng = random.Random(SEED + 8)
+    batch = populate(shops, WORKER_SETTLEMENTS, rng)
+    app = broker_app(throwaway_redis)
+    sandbox.set_fault(latency_ms=150)
+    restarts = scaled(1, 500)
+    total = len(batch.postable)
+
+    with fault_worker(simulator, broker_url=throwaway_redis):
+        for shop in shops:
+            app.send_task(
+                "integrations.visma.tasks.export_organization_task",
+                args=(shop.organization.pk, "manual"),
+            )
+        for n in range(restarts):
+            # In the middle of a run: some posted, a POST on its way.
+            threshold = (n + 1) * total // (restarts * 4)
+            assert wait_for(
+                lambda t=threshold: total - due_left(batch) >= t and post_in_flight(batch),
+                timeout=60,
+                step=0.02,
+            )
+            stop_throwaway_redis()
+            time.sleep(2)
+            start_throwaway_redis()
+        # The run under way ends by itself, and leaves nothing claimed behind.
+        assert wait_for(
+            lambda: not ExportRun.objects.filter(status=ExportRun.Status.RUNNING).exists(),
+            timeout=60,
+        )
+        assert not posting(batch), "a settlement was left claimed by the run Redis broke"
+        # Queued tasks went with Redis's memory (no persistence): the next run posts the
+        # rest, through the same worker, reconnected.
+        sandbox.clear_faults()
+        run_everywhere(shops, app)
+        run_everywhere(shops, app)  # the final run
+    assert not due_left(batch)
+
+    result = settle_and_count("Redis restarted during a run (h)", shops, batch, Counter(h=restarts))
+    assert_exactly_once(result, "Redis restart")
+
+
+def test_two_beats_run_each_due_organisation_once(shops, simulator):
+    """(i) Two workers, each with its own embedded beat ticking every second against one
+    broker, plus a manual run of every organisation at the same moment: the dispatcher's
+    claim gives each due organisation one scheduled run per due time, and the
+    settlement claims keep two runs of one organisation from posting anything twice."""
+    rng = random.Random(SEED + 9)
+    env = dict(simulator, TRANSFER_TICK_SECONDS="1")
+    organizations = [shop.organization for shop in shops]
+    batches = []
+    rounds = scaled(2, 250)
+    scheduled = Counter()
+    with fault_worker(env, beat=True), fault_worker(env, beat=True):
+        for _ in range(rounds):
+            started = timezone.now()
+            batch = populate(shops, WORKER_SETTLEMENTS // rounds, rng)
+            batches.append(batch)
+            TransferSettings.objects.filter(organization__in=organizations).update(
+                next_run_at=timezone.now() - timedelta(seconds=1)
+            )
+            for organization in organizations:
+                export_organization_task.delay(organization.pk, "manual")
+            assert wait_for(lambda b=batch: not due_left(b), timeout=90)
+            # More ticks of both beats: nothing is due any more.
+            assert wait_for(
+                lambda: (
+                    TransferSettings.objects.filter(
+                        organization__in=organizations, next_run_at__lte=timezone.now()
+                    ).count()
+                    == 0
+                ),
+                timeout=30,
+            )
+            time.sleep(2)  # more ticks
+            # One scheduled run per organisation and due time (a task's own retry would
+            # come a minute later at the soonest).
+            runs = ExportRun.objects.filter(
+                trigger=ExportRun.Trigger.SCHEDULE, created_at__gte=started
+            ).values_list("organization_id", flat=True)
+            assert Counter(runs) == {organization.pk: 1 for organization in organizations}
+            scheduled.update(runs)
+        run_everywhere(shops)  # the final run
+    batch = batches[0]
+    for other in batches[1:]:
+        batch.postable |= other.postable
+        batch.unbalanced |= other.unbalanced
+        batch.not_due |= other.not_due
+        batch.locked |= other.locked
+    result = settle_and_count(
+        f"two beats at once (i) ({rounds} due times, {sum(scheduled.values())} scheduled runs)",
+        shops,
+        batch,
+        Counter(i=rounds),
+    )
+    assert_exactly_once(result, "two beats")

@@ -77,8 +77,8 @@ def before_request(endpoint: str) -> None:
 
 def timeout() -> tuple[float, float]:
     """(connect, read) timeouts in seconds."""
-    total = float(settings.VISMA_TIMEOUT_SECONDS)
-    return (min(10.0, total), total)
+    total = settings.VISMA_TIMEOUT_SECONDS
+    return (min(10, total), total)
 
 
 # ---------------------------------------------------------------------------- exceptions
@@ -307,22 +307,25 @@ def _transport_error(exc: requests.RequestException) -> TransportError:
 
 
 def dumps(payload: Any) -> str:
-    """JSON text of `payload`; Decimal amounts become JSON numbers with the same digits."""
+    """JSON text of `payload`; Decimal amounts become JSON numbers with exactly their own
+    digits ("4800.00"), never through a binary float."""
+    decimals: list[Decimal] = []
 
     def default(value: Any) -> Any:
         if isinstance(value, Decimal):
-            # json has no decimal type; a float carries any amount with 2 decimals below
-            # 10^13 exactly (its repr is the shortest text that reads back the same), and
-            # this check refuses anything that would not survive the trip.
-            as_float = float(value)
-            if Decimal(repr(as_float)) != value:
-                raise ValueError(f"{value} cannot be sent exactly as a JSON number")
-            return as_float
+            if not value.is_finite():
+                raise ValueError(f"{value} cannot be sent as a JSON number")
+            decimals.append(value)
+            return f"\x00decimal{len(decimals) - 1}\x00"  # replaced by the digits below
         if isinstance(value, date | datetime):
             return value.isoformat()
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
-    return json.dumps(payload, default=default, ensure_ascii=False)
+    text = json.dumps(payload, default=default, ensure_ascii=False)
+    return _DECIMAL_MARK.sub(lambda m: format(decimals[int(m.group(1))], "f"), text)
+
+
+_DECIMAL_MARK = re.compile(r'"\\u0000decimal(\d+)\\u0000"')
 
 
 def _request(

@@ -11,68 +11,20 @@ from accounting.builder import Voucher
 from accounting.preview import voucher_preview
 from accounting.services import import_mapping
 from settlements.domain import SettlementData
-from settlements.models import CashMovement, Payment, SaleLine, Settlement
-from settlements.services import record_seen_names
+from settlements.models import Settlement
+from settlements.services import ingest_settlement
 from tests.test_voucher_builder import settlement_from_json
 
 D = Decimal
 
 
 def make_settlement(location, data: SettlementData, **fields) -> Settlement:
-    """A stored settlement built straight through the ORM (no ingestion needed), with the
-    derived totals filled in from SettlementData's arithmetic."""
-    cash_count = data.cash_count
-    settlement = Settlement.objects.create(
-        organization=location.organization,
-        location=location,
-        register_id=data.register_id,
-        z_number=data.z_number,
-        business_date=data.business_date,
-        tips=data.tips,
-        gift_cards_sold=data.gift_cards_sold,
-        rounding=data.rounding,
-        cash_opening_float=cash_count.opening_float if cash_count else None,
-        cash_counted=cash_count.counted if cash_count else None,
-        counters=data.counters,
-        total_sales=data.total_sales,
-        total_vat=data.total_vat,
-        total_payments=data.total_payments,
-        balance_difference=data.balance_difference,
-        cash_difference=data.cash_difference,
-        payload={"z_number": data.z_number},
-        content_hash=f"test-{data.register_id}-{data.z_number}",
-        **fields,
-    )
-    SaleLine.objects.bulk_create(
-        SaleLine(
-            settlement=settlement,
-            product_group=line.product_group,
-            vat_rate=line.vat_rate,
-            gross_amount=line.gross_amount,
-            vat_amount=line.vat_amount,
-            count=line.count,
-        )
-        for line in data.sales
-    )
-    Payment.objects.bulk_create(
-        Payment(settlement=settlement, method=p.method, amount=p.amount) for p in data.payments
-    )
-    CashMovement.objects.bulk_create(
-        [
-            *(
-                CashMovement(settlement=settlement, kind="in", reason=m.reason, amount=m.amount)
-                for m in data.pay_ins
-            ),
-            *(
-                CashMovement(settlement=settlement, kind="out", reason=m.reason, amount=m.amount)
-                for m in data.pay_outs
-            ),
-        ]
-    )
-    # As ingestion does: the kontooppsett page lists the names recorded here.
-    record_seen_names(
-        organization_id=location.organization_id, sales=data.sales, payments=data.payments
-    )
+    """A stored settlement, through the ingestion service (as the API stores it), with any
+    `fields` (a state, a reason) set afterwards."""
+    settlement = ingest_settlement(location=location, data=data).settlement
+    if fields:
+        Settlement.objects.filter(pk=settlement.pk).update(**fields)
+        settlement.refresh_from_db()
     return settlement
 
 

@@ -1,0 +1,170 @@
+"""Shared by (1) and (4): the Visma simulator under gunicorn (bench settings) and
+organisations connected to it through the production OAuth code, each with due
+settlements, plus a count of the requests the production client sends."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from django.test.utils import override_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = int(os.environ.get("BENCH_VISMA_PORT", "8107"))
+BASE = f"http://127.0.0.1:{PORT}"
+SCOPES = "ea:api offline_access ea:accounting ea:sales_readonly"
+COMPANY = "Fjordkafé AS"
+
+
+def visma_settings() -> dict[str, str]:
+    from tests.browser.worker import visma_env
+
+    return {k: v for k, v in visma_env(BASE).items() if k != "VISMA_SANDBOX"}
+
+
+@contextmanager
+def simulator(workers: int = 2):
+    """gunicorn serving the simulator (bench.wsgi_bench, which has every URL) on PORT,
+    and the exporter's VISMA_* settings pointing at it."""
+    from visma_sandbox import services as sandbox
+
+    from .ingestion import _server_env, _stop_server
+
+    sandbox.setup_demo()
+    env = visma_settings()
+    sandbox.register_client(
+        client_id=env["VISMA_CLIENT_ID"],
+        client_secret=env["VISMA_CLIENT_SECRET"],
+        redirect_uris=[env["VISMA_REDIRECT_URI"]],
+    )
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    process = subprocess.Popen(
+        [gunicorn, "bench.wsgi_bench:application", "--workers", str(workers)]
+        + ["--bind", f"127.0.0.1:{PORT}", "--chdir", str(ROOT), "--log-level", "warning"],
+        env=_server_env(),
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"simulator gunicorn exited with {process.returncode}")
+            try:
+                if requests.get(f"{BASE}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"simulator did not answer on {BASE} within 30 s")
+            time.sleep(0.3)
+        with override_settings(**env):
+            yield env
+    finally:
+        _stop_server(process)
+
+
+def connect(organization, user, env: dict[str, str], company: str = COMPANY) -> None:
+    """What the browser's consent would have produced: a code the simulator issued for
+    `company`, exchanged by the production code (as tests/transfer/conftest.py does)."""
+    from integrations.visma import services as visma_services
+    from integrations.visma.models import TransferSettings
+    from visma_sandbox import oauth as sandbox_oauth
+    from visma_sandbox import services as sandbox
+    from visma_sandbox.models import SandboxUser
+
+    verifier = secrets.token_urlsafe(48)
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    request = sandbox_oauth.parse_authorize_request(
+        {
+            "client_id": env["VISMA_CLIENT_ID"],
+            "redirect_uri": env["VISMA_REDIRECT_URI"],
+            "response_type": "code",
+            "scope": SCOPES,
+            "state": "s",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    code = sandbox_oauth.issue_code(
+        request,
+        user=SandboxUser.objects.get(email="demo@visma.example"),
+        company=sandbox.get_company(company),
+    )
+    visma_services.complete_connection(
+        organization,
+        user=user,
+        code=code,
+        code_verifier=verifier,
+        redirect_uri=env["VISMA_REDIRECT_URI"],
+    )
+    TransferSettings.for_organization(organization)
+
+
+def connected_orgs(count: int, per_org: int, env: dict[str, str], *, prefix: str) -> list:
+    """`count` organisations connected to the demo company, the worked example's
+    kontooppsett, `per_org` due (pending) small settlements each over the last days."""
+    from accounting.services import import_mapping
+    from settlements.models import Settlement
+
+    from .data import bulk_settlements, make_member, make_org, standard_mapping_json
+
+    orgs = []
+    for i in range(count):
+        org, stores = make_org(f"{prefix}-{i:04d}")
+        admin = make_member(org, f"{prefix}-admin-{i:04d}")
+        import_mapping(organization=org, data=standard_mapping_json())
+        bulk_settlements(org, stores, per_org)
+        connect(org, admin, env)
+        orgs.append(org)
+    Settlement.objects.filter(organization__in=orgs).update(
+        state=Settlement.State.PENDING, problem_code="", state_reason=""
+    )
+    return orgs
+
+
+@contextmanager
+def counting_requests():
+    """Counter of (method, endpoint) for every request the production client sends (its
+    one entry point, client._request), with the HTTP status of errors as their own key
+    ("429", endpoint); `counts.stamps` lists (monotonic time, method, endpoint, status)."""
+    from integrations.visma import client
+
+    counts: Counter = Counter()
+    lock = threading.Lock()
+    original = client._request
+
+    def counted(method, path, token, *, endpoint, **kwargs):
+        try:
+            answer = original(method, path, token, endpoint=endpoint, **kwargs)
+        except client.VismaError as exc:
+            with lock:
+                # A request the limiter refused is not sent: only Visma's answers count.
+                if getattr(exc, "status", None) is not None:
+                    counts[(method, endpoint)] += 1
+                    counts[(str(exc.status), endpoint)] += 1
+                    stamps.append((time.monotonic(), method, endpoint, exc.status))
+            raise
+        with lock:
+            counts[(method, endpoint)] += 1
+            stamps.append((time.monotonic(), method, endpoint, answer[0]))
+        return answer
+
+    stamps: list = []
+    counts.stamps = stamps  # type: ignore[attr-defined]
+    client._request = counted
+    try:
+        yield counts
+    finally:
+        client._request = original

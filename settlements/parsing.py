@@ -168,10 +168,11 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 def _unstorable_text_path(value: Any) -> str | None:
     """The path of the first string holding an unstorable character (a key holding one is
-    reported at its object). Iterative: the nesting may be as deep as json allows."""
-    stack: list[tuple[str, Any]] = [("", value)]
+    reported at its object, and so is anything under an empty key, which a path cannot
+    name). Iterative: the nesting may be as deep as json allows."""
+    stack: list[tuple[str, Any, bool]] = [("", value, False)]
     while stack:
-        path, item = stack.pop()
+        path, item, fixed = stack.pop()
         if isinstance(item, str):
             if _UNSTORABLE.search(item):
                 return path
@@ -179,9 +180,14 @@ def _unstorable_text_path(value: Any) -> str | None:
             for key, child in item.items():
                 if _UNSTORABLE.search(key):
                     return path
-                stack.append((f"{path}.{key}" if path else key, child))
+                if fixed or not key:
+                    stack.append((path, child, True))
+                else:
+                    stack.append((f"{path}.{key}" if path else key, child, False))
         elif isinstance(item, list):
-            stack.extend((f"{path}[{i}]", child) for i, child in enumerate(item))
+            stack.extend(
+                (path if fixed else f"{path}[{i}]", child, fixed) for i, child in enumerate(item)
+            )
     return None
 
 

@@ -175,3 +175,15 @@ def test_the_import_command_stops_with_a_command_error(org, tmp_path, raw):
         )
 
     assert not MappingChange.objects.exists()
+
+
+def test_it_reports_an_unstorable_text_under_an_empty_key_at_the_body(client, api_key):
+    # Found by `make soak`: {"": ["0\ud800"]} was reported at "[0]", a path into nothing.
+    response = client.post(
+        "/api/v1/settlements",
+        data='{"": ["0\\ud800"]}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api_key}",
+    )
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == [""]

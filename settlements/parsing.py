@@ -107,7 +107,10 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
     result: dict = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(_("feltet «{key}» står to ganger").format(key=key))
+            # The key is echoed in the answer: an unstorable one (a lone surrogate cannot be
+            # encoded) is shown escaped.
+            shown = _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)
+            raise ValueError(_("feltet «{key}» står to ganger").format(key=shown))
         result[key] = value
     return result
 

@@ -187,3 +187,15 @@ def test_it_reports_an_unstorable_text_under_an_empty_key_at_the_body(client, ap
     )
     assert response.status_code == 400
     assert [e["path"] for e in response.json()["errors"]] == [""]
+
+
+def test_it_names_a_duplicated_unstorable_key_without_a_server_error(client, api_key):
+    # Found by `make soak`: the duplicate-key message echoed a lone surrogate (500).
+    response = client.post(
+        "/api/v1/settlements",
+        data='{"\\ud800": null, "\\ud800": null}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api_key}",
+    )
+    assert response.status_code == 400
+    assert "\\ud800" in response.json()["errors"][0]["message"]

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -265,7 +266,7 @@ class _Collector:
         if not isinstance(value, str):
             self.add(path, _("Må være tekst."))
             return None
-        value = value.strip()
+        value = _strip_invisible(value)
         if required and not value:
             self.add(path, _("Kan ikke være tom."))
             return None
@@ -340,6 +341,20 @@ class _Collector:
             self.add(path, _("Må være et objekt."))
             return None
         return value
+
+
+def _strip_invisible(value: str) -> str:
+    """Strip whitespace and format characters (BOM, zero-width space, direction marks) at
+    both ends: a register id or product group of only "\\ufeff" looks empty to a person
+    and would be a second, invisible register or group in the books."""
+    start, end = 0, len(value)
+    while start < end and (value[start].isspace() or unicodedata.category(value[start]) == "Cf"):
+        start += 1
+    while end > start and (
+        value[end - 1].isspace() or unicodedata.category(value[end - 1]) == "Cf"
+    ):
+        end -= 1
+    return value[start:end]
 
 
 def _today_in_oslo() -> dt.date:

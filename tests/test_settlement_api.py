@@ -139,6 +139,32 @@ def test_it_keeps_the_same_z_number_of_another_register_apart(client, api_key, b
     assert Settlement.objects.count() == 2
 
 
+@pytest.mark.parametrize("invisible", ["\ufeff", "\u200b", " \u200e\t"])
+def test_it_refuses_a_register_id_of_only_invisible_characters(client, api_key, body, invisible):
+    response = post(client, {**body, "register_id": invisible}, api_key)
+
+    assert response.status_code == 400
+    assert paths(response) == {"register_id"}
+    assert nothing_stored()
+
+
+def test_it_strips_invisible_characters_around_names(client, api_key, body):
+    sales = [{**body["sales"][0], "product_group": "\ufeff" + body["sales"][0]["product_group"]}]
+    sent = {
+        **body,
+        "register_id": body["register_id"] + "\u200b",
+        "sales": sales + body["sales"][1:],
+    }
+
+    assert post(client, sent, api_key).status_code == 201
+
+    settlement = Settlement.objects.get()
+    assert settlement.register_id == body["register_id"]
+    assert settlement.sales.filter(product_group=body["sales"][0]["product_group"]).exists()
+    # The same settlement without the invisible characters is the same content.
+    assert post(client, body, api_key).status_code == 200
+
+
 def test_it_keeps_another_organisations_settlements_apart(client, api_key, other_location, body):
     post(client, body, api_key)
     _key, other_key = ApiKey.issue(other_location)

@@ -268,8 +268,9 @@ def test_the_status_json_needs_a_signed_in_user(client, db):
 
 def test_it_offers_overfor_na_on_the_settlement_list_to_admins_only(client, alice, bob):
     client.force_login(alice)
-    assert 'action="/oppsett/integrasjoner/visma-eaccounting/overfor-na/"' in client.get(
-        "/dagsoppgjor/"
-    ).content.decode()
+    assert (
+        'action="/oppsett/integrasjoner/visma-eaccounting/overfor-na/"'
+        in client.get("/dagsoppgjor/").content.decode()
+    )
     client.force_login(bob)
     assert "overfor-na" not in client.get("/dagsoppgjor/").content.decode()

@@ -48,11 +48,14 @@ def _content_length(request: HttpRequest) -> int:
         return 0
 
 
-def _answer(request: HttpRequest, settlement: Settlement, status: int) -> JsonResponse:
+def _answer(
+    request: HttpRequest, settlement: Settlement, status: int, *, corrected: bool = False
+) -> JsonResponse:
     url = request.build_absolute_uri(reverse("settlements:detail", args=[settlement.pk]))
     response = JsonResponse(
         {
             "id": settlement.pk,
+            "corrected": corrected,
             "state": settlement.state,
             "state_label": settlement.get_state_display(),
             "reason": settlement.reason_text,
@@ -106,12 +109,16 @@ def settlements_endpoint(request: HttpRequest) -> JsonResponse:
         return _answer(request, result.settlement, 201)
     if result.outcome == "unchanged":
         return _answer(request, result.settlement, 200)
+    if result.outcome == "corrected":
+        # The stored settlement did not balance, so it was never posted: the till's
+        # corrected one replaces it (the old version is kept as a SettlementRevision).
+        return _answer(request, result.settlement, 200, corrected=True)
     settlement = result.settlement
     return _error(
         409,
         _(
             "Kasse {register} har allerede sendt Z-nummer {z} med annet innhold. "
-            "Et mottatt oppgjør blir aldri overskrevet."
+            "Et oppgjør som går i balanse blir aldri overskrevet."
         ).format(register=settlement.register_id, z=settlement.z_number),
         path="z_number",
         id=settlement.pk,

@@ -225,3 +225,22 @@ class SeenName(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.rate}".strip()
+
+
+class SettlementRevision(models.Model):
+    """A version of a settlement that the till replaced with a corrected one.
+
+    Only a settlement that does not balance (so was never posted, DESIGN.md 4.1: "never
+    posted until fixed") can be replaced, by the till sending the same register and
+    Z-number again with corrected content. The replaced version is kept here, so the
+    shop owner and the accountant see what came first and when it was corrected."""
+
+    settlement = models.ForeignKey(Settlement, models.CASCADE, related_name="revisions")
+    payload = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+    balance_difference = models.DecimalField(**MONEY)
+    received_at = models.DateTimeField()
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["replaced_at", "id"]

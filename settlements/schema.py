@@ -36,8 +36,11 @@ SETTLEMENT_SCHEMA: dict = {
         "POST /api/v1/settlements with 'Authorization: Bearer <location API key>'. "
         "Balance rule: sum(payments.amount) = sum(sales.gross_amount) + tips + "
         "gift_cards_sold + rounding; a settlement that does not balance is stored as "
-        "'needs_action'. Answers: 201 created, 200 the same content again, 409 the same "
-        "register and z_number with other content, 400 {errors: [{path, message}]}, "
+        "'needs_action' and never posted; the till corrects it by sending the same "
+        "register_id and z_number with corrected content (answer 200, corrected: true). "
+        "Answers: 201 created, 200 the same content again, 409 the same register and "
+        "z_number with other content when the stored one balances, 400 {errors: "
+        "[{path, message}]}, "
         "401 missing or wrong key, 413 body over 1 MiB."
     ),
     "type": "object",

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
 from backoffice.models import Location, Register
 
 from .domain import PaymentData, SaleLineData, SettlementData, rate_key
-from .models import CashMovement, Payment, SaleLine, SeenName, Settlement
+from .models import CashMovement, Payment, SaleLine, SeenName, Settlement, SettlementRevision
 from .parsing import canonical, content_hash
 from .texts import UNBALANCED, unbalanced_reason
 
-Outcome = Literal["created", "unchanged", "conflict"]
+Outcome = Literal["created", "unchanged", "conflict", "corrected"]
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,11 @@ class IngestResult:
 
 
 def _existing(location: Location, data: SettlementData) -> Settlement | None:
-    # .order_by(): the model's ordering would join the location for nothing.
+    # Locked (inside _resent's transaction), so two corrections take turns. .order_by():
+    # the model's ordering would join the location for nothing.
     return (
-        Settlement.objects.filter(
-            location=location, register_id=data.register_id, z_number=data.z_number
-        )
+        Settlement.objects.select_for_update()
+        .filter(location=location, register_id=data.register_id, z_number=data.z_number)
         .order_by()
         .first()
     )
@@ -58,55 +58,46 @@ def record_seen_names(
     )
 
 
-def _compare(settlement: Settlement, digest: str) -> IngestResult:
-    # Idempotent on location + register + Z-number: the same content again is a no-op,
-    # other content is a conflict. A stored settlement is never overwritten.
-    outcome: Outcome = "unchanged" if settlement.content_hash == digest else "conflict"
-    return IngestResult(settlement, outcome)
+def _state_of(data: SettlementData) -> dict:
+    if data.balance_difference == 0:
+        return {"state": Settlement.State.PENDING, "problem_code": "", "state_reason": ""}
+    # Stored in Norwegian whatever language the request spoke (the page translates the
+    # "unbalanced" reason itself from the difference).
+    with translation.override("nb"):
+        reason = unbalanced_reason(data.balance_difference)
+    return {
+        "state": Settlement.State.NEEDS_ACTION,
+        "problem_code": UNBALANCED,
+        "state_reason": reason,
+    }
 
 
-def _create(location: Location, data: SettlementData, payload: dict, digest: str) -> Settlement:
-    # Insert-if-missing in one statement (no SELECT first): a known register costs nothing
-    # more than a skipped insert.
-    Register.objects.bulk_create(
-        [Register(location=location, code=data.register_id)], ignore_conflicts=True
-    )
-    balanced = data.balance_difference == 0
-    if balanced:
-        state, problem_code, reason = Settlement.State.PENDING, "", ""
-    else:
-        # Stored in Norwegian whatever language the request spoke (the page translates
-        # the "unbalanced" reason itself from the difference).
-        with translation.override("nb"):
-            reason = unbalanced_reason(data.balance_difference)
-        state, problem_code = Settlement.State.NEEDS_ACTION, UNBALANCED
+def _content_fields(data: SettlementData, payload: dict, digest: str) -> dict:
+    """Everything of a settlement that comes from the till's body (not its identity)."""
     cash_count = data.cash_count
-    settlement = Settlement.objects.create(
-        organization_id=location.organization_id,
-        location=location,
-        register_id=data.register_id,
-        z_number=data.z_number,
-        business_date=data.business_date,
-        opened_at=data.opened_at,
-        closed_at=data.closed_at,
-        currency=data.currency,
-        tips=data.tips,
-        gift_cards_sold=data.gift_cards_sold,
-        rounding=data.rounding,
-        cash_opening_float=cash_count.opening_float if cash_count else None,
-        cash_counted=cash_count.counted if cash_count else None,
-        counters=payload["counters"],
-        total_sales=data.total_sales,
-        total_vat=data.total_vat,
-        total_payments=data.total_payments,
-        balance_difference=data.balance_difference,
-        cash_difference=data.cash_difference,
-        payload=payload,
-        content_hash=digest,
-        state=state,
-        problem_code=problem_code,
-        state_reason=reason,
-    )
+    return {
+        "business_date": data.business_date,
+        "opened_at": data.opened_at,
+        "closed_at": data.closed_at,
+        "currency": data.currency,
+        "tips": data.tips,
+        "gift_cards_sold": data.gift_cards_sold,
+        "rounding": data.rounding,
+        "cash_opening_float": cash_count.opening_float if cash_count else None,
+        "cash_counted": cash_count.counted if cash_count else None,
+        "counters": payload["counters"],
+        "total_sales": data.total_sales,
+        "total_vat": data.total_vat,
+        "total_payments": data.total_payments,
+        "balance_difference": data.balance_difference,
+        "cash_difference": data.cash_difference,
+        "payload": payload,
+        "content_hash": digest,
+        **_state_of(data),
+    }
+
+
+def _store_lines(settlement: Settlement, data: SettlementData) -> None:
     SaleLine.objects.bulk_create(
         SaleLine(
             settlement=settlement,
@@ -132,9 +123,66 @@ def _create(location: Location, data: SettlementData, payload: dict, digest: str
         ]
     )
     record_seen_names(
-        organization_id=location.organization_id, sales=data.sales, payments=data.payments
+        organization_id=settlement.organization_id, sales=data.sales, payments=data.payments
     )
+
+
+def _create(location: Location, data: SettlementData, payload: dict, digest: str) -> Settlement:
+    # Insert-if-missing in one statement (no SELECT first): a known register costs nothing
+    # more than a skipped insert.
+    Register.objects.bulk_create(
+        [Register(location=location, code=data.register_id)], ignore_conflicts=True
+    )
+    settlement = Settlement.objects.create(
+        organization_id=location.organization_id,
+        location=location,
+        register_id=data.register_id,
+        z_number=data.z_number,
+        **_content_fields(data, payload, digest),
+    )
+    _store_lines(settlement, data)
     return settlement
+
+
+def _waits_for_correction(settlement: Settlement) -> bool:
+    # Only a settlement that does not balance is replaceable: it is never claimed for a
+    # transfer (export.due_settlements leaves it out), so nothing of it is in Visma.
+    return (
+        settlement.state == Settlement.State.NEEDS_ACTION and settlement.problem_code == UNBALANCED
+    )
+
+
+def _resent(
+    location: Location, data: SettlementData, payload: dict, digest: str
+) -> IngestResult | None:
+    """This register's Z-number was stored before. The same content is "unchanged"; other
+    content replaces a settlement that does not balance ("corrected", the old version kept
+    as a SettlementRevision) and is a "conflict" for any other: a settlement that may be in
+    Visma is never overwritten."""
+    with transaction.atomic():
+        existing = _existing(location, data)
+        if existing is None:
+            return None
+        if existing.content_hash == digest:
+            return IngestResult(existing, "unchanged")
+        if not _waits_for_correction(existing):
+            return IngestResult(existing, "conflict")
+        SettlementRevision.objects.create(
+            settlement=existing,
+            payload=existing.payload,
+            content_hash=existing.content_hash,
+            balance_difference=existing.balance_difference,
+            received_at=existing.received_at,
+        )
+        existing.sales.all().delete()
+        existing.payments.all().delete()
+        existing.cash_movements.all().delete()
+        for name, value in _content_fields(data, payload, digest).items():
+            setattr(existing, name, value)
+        existing.received_at = timezone.now()
+        existing.save()
+        _store_lines(existing, data)
+        return IngestResult(existing, "corrected")
 
 
 def ingest_settlement(*, location: Location, data: SettlementData) -> IngestResult:
@@ -142,7 +190,10 @@ def ingest_settlement(*, location: Location, data: SettlementData) -> IngestResu
 
     created: stored now (state "venter", or "trenger handling" when it does not balance).
     unchanged: the same content was stored before (nothing written).
-    conflict: this register's Z-number was stored before with other content (nothing written).
+    corrected: other content for a stored settlement that does not balance: it replaces
+        that one (kept as a SettlementRevision) and is posted if it balances now.
+    conflict: this register's Z-number was stored before with other content, and that one
+        balances (it may be in Visma): nothing written.
     """
     payload = canonical(data)
     digest = content_hash(payload)
@@ -154,10 +205,10 @@ def ingest_settlement(*, location: Location, data: SettlementData) -> IngestResu
         with transaction.atomic():
             settlement = _create(location, data, payload, digest)
     except IntegrityError:
-        # Stored before (or by a concurrent request that committed first): same content
-        # is "unchanged", other content a "conflict". Another constraint failing is a bug.
-        existing = _existing(location, data)
-        if existing is None:
+        # Stored before (or by a concurrent request that committed first). Another
+        # constraint failing is a bug.
+        result = _resent(location, data, payload, digest)
+        if result is None:
             raise
-        return _compare(existing, digest)
+        return result
     return IngestResult(settlement, "created")

@@ -34,12 +34,14 @@ def unbalanced_reason(difference: Decimal) -> str:
         text = gettext(
             "Oppgjøret går ikke i balanse: betalingene er {amount} kr mer enn salg, tips, "
             "solgte gavekort og øreavrunding til sammen. Det overføres ikke til Visma før "
-            "det er rettet. Kontroller dagsoppgjøret i kassen."
+            "det er rettet. Kontroller dagsoppgjøret i kassen og send det rettede oppgjøret "
+            "på nytt med samme Z-nummer: det erstatter dette."
         )
     else:
         text = gettext(
             "Oppgjøret går ikke i balanse: betalingene er {amount} kr mindre enn salg, tips, "
             "solgte gavekort og øreavrunding til sammen. Det overføres ikke til Visma før "
-            "det er rettet. Kontroller dagsoppgjøret i kassen."
+            "det er rettet. Kontroller dagsoppgjøret i kassen og send det rettede oppgjøret "
+            "på nytt med samme Z-nummer: det erstatter dette."
         )
     return text.format(amount=amount)

@@ -38,7 +38,7 @@ def settlement_list(request):
 def settlement_detail(request, pk: int):
     settlement = get_object_or_404(
         Settlement.objects.select_related("location", "visma_export").prefetch_related(
-            "sales", "payments", "cash_movements"
+            "sales", "payments", "cash_movements", "revisions"
         ),
         pk=pk,
         organization=request.org,

@@ -2,7 +2,8 @@
 
 The same validation and storage as the API (parse_settlement + ingest_settlement). A file
 holds one settlement or a list of them; each is reported on its own line. Exit 1 when any
-was invalid or conflicted with one stored before.
+was invalid or conflicted with one stored before (a corrected version of a stored
+settlement that did not balance replaces it, as through the API).
 """
 
 from pathlib import Path
@@ -30,16 +31,21 @@ class Command(BaseCommand):
         )
         if store is None:
             raise CommandError(f"No store {location!r} in organisation {org!r}.")
-        counts = {"created": 0, "unchanged": 0, "conflict": 0, "invalid": 0}
+        counts = {"created": 0, "unchanged": 0, "corrected": 0, "conflict": 0, "invalid": 0}
         for name in files:
             for label, outcome, detail in self._import_file(store, Path(name)):
                 counts[outcome] += 1
                 line = f"{label}: {outcome}{detail}"
-                if outcome in ("created", "unchanged"):
+                if outcome in ("created", "unchanged", "corrected"):
                     self.stdout.write(line)
                 else:
                     self.stdout.write(self.style.ERROR(line))
-        self.stdout.write(", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
+        # "corrected" is named only when it happened, so the usual line stays as it was.
+        self.stdout.write(
+            ", ".join(
+                f"{n} {outcome}" for outcome, n in counts.items() if n or outcome != "corrected"
+            )
+        )
         if counts["invalid"] or counts["conflict"]:
             raise SystemExit(1)
 
@@ -70,6 +76,8 @@ class Command(BaseCommand):
             )
             if result.outcome == "conflict":
                 detail += " - stored before with other content; not overwritten"
+            elif result.outcome == "corrected":
+                detail += " - replaces the stored version, which did not balance"
             yield label, result.outcome, detail
 
 

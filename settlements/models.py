@@ -50,7 +50,8 @@ class Settlement(models.Model):
     cash_counted = models.DecimalField(null=True, blank=True, **MONEY)
     counters = models.JSONField(default=dict, blank=True)
 
-    # Derived once at ingestion (the settlement is immutable afterwards).
+    # Derived at ingestion. A settlement is immutable afterwards, except that the till may
+    # replace one that does not balance (services._resent; the old one is a revision).
     total_sales = models.DecimalField(default=ZERO, **MONEY)
     total_vat = models.DecimalField(default=ZERO, **MONEY)
     total_payments = models.DecimalField(default=ZERO, **MONEY)

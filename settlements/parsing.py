@@ -323,12 +323,13 @@ class _Collector:
             moment = moment.replace(tzinfo=OSLO)
         try:
             # Stored and compared in UTC: year 1 east of Greenwich or year 9999 west of it
-            # has no UTC instant.
-            moment.astimezone(dt.UTC)
+            # has no UTC instant. Handed on in UTC too: Python takes offsets up to ±23:59:59
+            # with seconds, which PostgreSQL refuses to read ("time zone displacement out of
+            # range"), so the offset must not reach the database.
+            return moment.astimezone(dt.UTC)
         except OverflowError:
             self.add(path, _("Tidspunktet er utenfor gyldig område."))
             return None
-        return moment
 
     def items(self, value: Any, path: str) -> list:
         if not isinstance(value, list):

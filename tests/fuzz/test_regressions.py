@@ -199,3 +199,24 @@ def test_it_names_a_duplicated_unstorable_key_without_a_server_error(client, api
     )
     assert response.status_code == 400
     assert "\\ud800" in response.json()["errors"][0]["message"]
+
+
+# Found by `make soak`: an offset with seconds ("+00:00:01.000001", or "-20:54:26.999931"
+# after arithmetic) is valid for Python but PostgreSQL cannot read it: DataError "time zone
+# displacement out of range" -> 500. Times now reach the database in UTC.
+@pytest.mark.parametrize(
+    "moment, utc",
+    [
+        ("2000-01-01T00:00:00+00:00:01.000001", "1999-12-31T23:59:58.999999+00:00"),
+        ("2026-11-27T09:58:12+20:54:26", "2026-11-26T13:03:46+00:00"),
+        ("2026-11-27T09:58:12+23:59", "2026-11-26T09:59:12+00:00"),
+    ],
+)
+def test_it_stores_a_time_with_an_unusual_offset_as_its_instant(client, api_key, body, moment, utc):
+    response = post(client, api_key, json.dumps({**body, "opened_at": moment}))
+
+    assert response.status_code == 201
+    settlement = Settlement.objects.get()
+    assert settlement.opened_at.isoformat() == utc
+    # The same instant written in UTC is the same content.
+    assert post(client, api_key, json.dumps({**body, "opened_at": utc})).status_code == 200

@@ -249,6 +249,8 @@ CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "0")
 TRANSFER_TICK_SECONDS = envint("TRANSFER_TICK_SECONDS", 300)
 # A claim ("overføres") older than this belongs to a worker that died mid-POST.
 TRANSFER_STALE_CLAIM_SECONDS = envint("TRANSFER_STALE_CLAIM_SECONDS", 600)
+# A run queued this long and never started lost its task: the next tick sends it again.
+TRANSFER_REQUEUE_SECONDS = envint("TRANSFER_REQUEUE_SECONDS", 1800)
 # One static entry: the dispatcher decides which organisations are due (their own schedule).
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-transfers": {

@@ -266,7 +266,15 @@ class ExportRun(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # "Overfør nå" / "Prøv igjen" on one settlement: the run covers only that one.
+    settlement = models.ForeignKey(
+        "settlements.Settlement", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
+    # When its task was last handed to the broker. A run still queued and never started
+    # long after that lost its task (a broker restart without persistence, a broker that
+    # was down at the tick): the dispatcher sends it again (dispatch.claim_stalled_runs).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
@@ -276,7 +284,10 @@ class ExportRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["organization", "-created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["status", "enqueued_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization} {self.trigger} {self.created_at:%Y-%m-%d %H:%M}"

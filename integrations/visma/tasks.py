@@ -27,14 +27,46 @@ def _countdown(retries: int) -> int:
 
 @shared_task
 def dispatch_due_transfers() -> list[int]:
-    """Beat's one static entry: claim the due organisations and enqueue their runs."""
+    """Beat's one static entry: claim the due organisations and send their runs; send again
+    the runs whose task the broker lost."""
     dispatch.schedule_unscheduled()
     claimed = dispatch.claim_due_organizations()
-    for organization_id in claimed:
-        export_organization_task.delay(organization_id, ExportRun.Trigger.SCHEDULE)
+    now = timezone.now()
+    runs = ExportRun.objects.bulk_create(
+        ExportRun(
+            organization_id=organization_id,
+            trigger=ExportRun.Trigger.SCHEDULE,
+            enqueued_at=now,
+        )
+        for organization_id in claimed
+    )
+    for run in runs:
+        _send(run)
     if claimed:
         logger.info("transfer runs enqueued for %d organisations", len(claimed))
+    stalled = dispatch.claim_stalled_runs(now=now)
+    for run in stalled:
+        _send(run)
+    if stalled:
+        logger.warning("%d queued transfer runs had lost their task: sent again", len(stalled))
     return claimed
+
+
+def _send(run: ExportRun) -> None:
+    """Hand the run's task to the broker. A broker that is down does not stop the tick: the
+    run stays queued and a later tick sends it again (dispatch.claim_stalled_runs)."""
+    try:
+        if run.settlement_id is not None:
+            export_settlement_task.delay(run.settlement_id, run.pk)
+        else:
+            export_organization_task.delay(run.organization_id, run.trigger, run.pk)
+    except Exception:  # kombu raises several kinds (OperationalError, ConnectionError)
+        logger.exception("could not send transfer run %s to the broker; sent again later", run.pk)
+
+
+def _finished(run: ExportRun | None) -> bool:
+    # A task sent again (claim_stalled_runs) may turn up after the first one did the run.
+    return run is not None and run.status in (ExportRun.Status.DONE, ExportRun.Status.ABORTED)
 
 
 @shared_task(bind=True, max_retries=len(RETRY_COUNTDOWNS))
@@ -43,6 +75,8 @@ def export_organization_task(self, organization_id: int, trigger: str = "schedul
     if organization is None:
         return None
     run = ExportRun.objects.filter(pk=run_id).first() if run_id else None
+    if _finished(run):
+        return None
     try:
         result = export.export_organization(organization=organization, trigger=trigger, run=run)
     except export.TransientRunError as exc:
@@ -71,6 +105,8 @@ def export_settlement_task(self, settlement_id: int, run_id=None):
     if settlement is None:
         return None
     run = ExportRun.objects.filter(pk=run_id).first() if run_id else None
+    if _finished(run):
+        return None
     try:
         result = export.export_organization(
             organization=settlement.organization,
@@ -98,17 +134,22 @@ def _abort(run: ExportRun | None, exc: Exception) -> None:
 def enqueue_organization_run(organization: Organization, *, user=None) -> ExportRun:
     """ "Overfør nå" for the organisation: a queued run the page can follow."""
     run = ExportRun.objects.create(
-        organization=organization, trigger=ExportRun.Trigger.MANUAL, requested_by=user
+        organization=organization,
+        trigger=ExportRun.Trigger.MANUAL,
+        requested_by=user,
+        enqueued_at=timezone.now(),
     )
-    transaction.on_commit(
-        lambda: export_organization_task.delay(organization.pk, ExportRun.Trigger.MANUAL, run.pk)
-    )
+    transaction.on_commit(lambda: _send(run))
     return run
 
 
 def enqueue_settlement(settlement: Settlement, *, user=None) -> ExportRun:
     run = ExportRun.objects.create(
-        organization=settlement.organization, trigger=ExportRun.Trigger.MANUAL, requested_by=user
+        organization=settlement.organization,
+        trigger=ExportRun.Trigger.MANUAL,
+        requested_by=user,
+        settlement=settlement,
+        enqueued_at=timezone.now(),
     )
-    transaction.on_commit(lambda: export_settlement_task.delay(settlement.pk, run.pk))
+    transaction.on_commit(lambda: _send(run))
     return run

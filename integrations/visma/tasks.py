@@ -30,16 +30,18 @@ def dispatch_due_transfers() -> list[int]:
     """Beat's one static entry: claim the due organisations and send their runs; send again
     the runs whose task the broker lost."""
     dispatch.schedule_unscheduled()
-    claimed = dispatch.claim_due_organizations()
     now = timezone.now()
-    runs = ExportRun.objects.bulk_create(
-        ExportRun(
-            organization_id=organization_id,
-            trigger=ExportRun.Trigger.SCHEDULE,
-            enqueued_at=now,
+    # The claim and its runs in one transaction: a tick that dies in between loses neither.
+    with transaction.atomic():
+        claimed = dispatch.claim_due_organizations(now=now)
+        runs = ExportRun.objects.bulk_create(
+            ExportRun(
+                organization_id=organization_id,
+                trigger=ExportRun.Trigger.SCHEDULE,
+                enqueued_at=now,
+            )
+            for organization_id in claimed
         )
-        for organization_id in claimed
-    )
     for run in runs:
         _send(run)
     if claimed:

@@ -48,6 +48,9 @@ def test_it_returns_with_a_friendly_message_when_the_consent_is_declined(
     expect(connected_status(page)).to_have_count(0)
     expect(page.get_by_role("button", name="Connect Visma eAccounting")).to_be_enabled()
     expect(page.locator(".banner")).to_have_count(0)  # nothing to reconnect: never connected
+    # A warning stays to be read (a confirmation steps aside after 6 s).
+    page.wait_for_timeout(7_000)
+    expect(toast).to_be_visible()
     shot("back-not-connected")
     assert not VismaConnection.objects.filter(
         organization=org, status=VismaConnection.Status.CONNECTED

@@ -77,6 +77,9 @@ def test_it_walks_from_sign_in_to_a_voucher_ready_for_visma(
     shot("transfer-settings-saved")
     transfer = TransferSettings.objects.get(organization=org)
     assert (transfer.interval, transfer.lookback_days) == ("daily", 14)
+    # The confirmation steps aside after a few seconds instead of covering the "Overføringer"
+    # card (where a run's progress shows) for good.
+    expect(saved).to_be_hidden(timeout=10_000)
 
     # 4. Connect Visma eAccounting: off to Visma's sign-in (the simulator).
     page.get_by_role("button", name="Connect Visma eAccounting").click()

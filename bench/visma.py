@@ -4,10 +4,7 @@ settlements, plus a count of the requests the production client sends."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -22,7 +19,6 @@ from django.test.utils import override_settings
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("BENCH_VISMA_PORT", "8107"))
 BASE = f"http://127.0.0.1:{PORT}"
-SCOPES = "ea:api offline_access ea:accounting ea:sales_readonly"
 COMPANY = "Fjordkafé AS"
 
 
@@ -74,42 +70,10 @@ def simulator(workers: int = 2):
 
 
 def connect(organization, user, env: dict[str, str], company: str = COMPANY) -> None:
-    """What the browser's consent would have produced: a code the simulator issued for
-    `company`, exchanged by the production code (as tests/transfer/conftest.py does)."""
-    from integrations.visma import services as visma_services
-    from integrations.visma.models import TransferSettings
-    from visma_sandbox import oauth as sandbox_oauth
-    from visma_sandbox import services as sandbox
-    from visma_sandbox.models import SandboxUser
+    """What the browser's consent would have produced (as the transfer tests connect)."""
+    from tests.simulator import connect as simulated_consent
 
-    verifier = secrets.token_urlsafe(48)
-    challenge = (
-        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    )
-    request = sandbox_oauth.parse_authorize_request(
-        {
-            "client_id": env["VISMA_CLIENT_ID"],
-            "redirect_uri": env["VISMA_REDIRECT_URI"],
-            "response_type": "code",
-            "scope": SCOPES,
-            "state": "s",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    code = sandbox_oauth.issue_code(
-        request,
-        user=SandboxUser.objects.get(email="demo@visma.example"),
-        company=sandbox.get_company(company),
-    )
-    visma_services.complete_connection(
-        organization,
-        user=user,
-        code=code,
-        code_verifier=verifier,
-        redirect_uri=env["VISMA_REDIRECT_URI"],
-    )
-    TransferSettings.for_organization(organization)
+    simulated_consent(organization, user=user, env=env, company=company)
 
 
 def connected_orgs(count: int, per_org: int, env: dict[str, str], *, prefix: str) -> list:

@@ -44,9 +44,3 @@ def quiet_bad_requests():
     logger.setLevel(logging.ERROR)
     yield
     logger.setLevel(level)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The users of tests/conftest.py are made with a fast hasher (autouse comes first)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

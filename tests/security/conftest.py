@@ -132,11 +132,3 @@ def quiet_refusals():
     logger.setLevel(logging.ERROR)
     yield
     logger.setLevel(level)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Hundreds of tests each make alice, bob and charlie: hashing their passwords with the
-    production hasher took most of the time. (Autouse fixtures come first, so the users of
-    tests/conftest.py are made with this one.)"""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -4,25 +4,18 @@ like Visma and keeps the vouchers, so a test can count what really arrived."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from collections.abc import Callable
 
 import pytest
 
 from accounting.services import import_mapping
 from backoffice.models import Organization
-from integrations.visma import services as visma_services
-from integrations.visma.models import TransferSettings
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
 from tests.browser.worker import apply_to_settings, visma_env
-from visma_sandbox import oauth as sandbox_oauth
+from tests.simulator import connect as simulated_consent
 from visma_sandbox import services as sandbox
-from visma_sandbox.models import SandboxUser, SandboxVoucher
-
-SCOPES = "ea:api offline_access ea:accounting ea:sales_readonly"
+from visma_sandbox.models import SandboxVoucher
 
 
 @pytest.fixture
@@ -44,36 +37,7 @@ def connect(simulator, alice) -> Callable[[Organization, str], None]:
     issued for that company (what the browser's consent would have produced)."""
 
     def _connect(organization: Organization, company_name: str = "Fjordkafé AS") -> None:
-        verifier = secrets.token_urlsafe(48)
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode()
-        )
-        request = sandbox_oauth.parse_authorize_request(
-            {
-                "client_id": simulator["VISMA_CLIENT_ID"],
-                "redirect_uri": simulator["VISMA_REDIRECT_URI"],
-                "response_type": "code",
-                "scope": SCOPES,
-                "state": "s",
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }
-        )
-        code = sandbox_oauth.issue_code(
-            request,
-            user=SandboxUser.objects.get(email="demo@visma.example"),
-            company=sandbox.get_company(company_name),
-        )
-        visma_services.complete_connection(
-            organization,
-            user=alice,
-            code=code,
-            code_verifier=verifier,
-            redirect_uri=simulator["VISMA_REDIRECT_URI"],
-        )
-        TransferSettings.for_organization(organization)
+        simulated_consent(organization, user=alice, env=simulator, company=company_name)
 
     return _connect
 

@@ -24,7 +24,8 @@ from celery import Celery
 
 from tests.browser.worker import ROOT, database_url_of_test_db, stop
 
-REDIS_PORT = 6390
+# FAULT_REDIS_PORT: another port, so two checkouts can run their suites side by side.
+REDIS_PORT = int(os.environ.get("FAULT_REDIS_PORT", "6390"))
 THROWAWAY_REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 
 

@@ -248,14 +248,16 @@ class _Collector:
             return None
         return amount.quantize(CENT)
 
-    def count(self, value: Any, path: str, *, maximum: int = COUNT_MAX) -> int | None:
+    def count(
+        self, value: Any, path: str, *, maximum: int = COUNT_MAX, signed: bool = False
+    ) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(path, _("Må være et heltall."))
             return None
-        if value < 0:
+        if value < 0 and not signed:
             self.add(path, _("Kan ikke være negativt."))
             return None
-        if value > maximum:
+        if abs(value) > maximum:
             self.add(path, _("Tallet er for stort."))
             return None
         return value
@@ -410,7 +412,8 @@ def _sale(c: _Collector, raw: Any, path: str) -> SaleLineData | None:
         vat = c.amount(line["vat_amount"], f"{path}.vat_amount")
     count = None
     if line.get("count") is not None:
-        count = c.count(line["count"], f"{path}.count")
+        # Net of returns, like gross_amount: a returns-only group has a negative count.
+        count = c.count(line["count"], f"{path}.count", signed=True)
     if len(c.errors) > before:
         return None
     if vat is None:

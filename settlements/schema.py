@@ -27,6 +27,8 @@ NON_NEGATIVE_AMOUNT = {
     ],
 }
 COUNT = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+# A sales line's count is net of returns, like its gross amount: negative for returns only.
+NET_COUNT = {"type": "integer", "minimum": -(2**31 - 1), "maximum": 2**31 - 1}
 TEXT = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
 
 SETTLEMENT_SCHEMA: dict = {
@@ -107,7 +109,7 @@ SETTLEMENT_SCHEMA: dict = {
                         ),
                         "anyOf": [AMOUNT, {"type": "null"}],
                     },
-                    "count": {"anyOf": [COUNT, {"type": "null"}]},
+                    "count": {"anyOf": [NET_COUNT, {"type": "null"}]},
                 },
             },
         },

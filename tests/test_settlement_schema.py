@@ -70,7 +70,7 @@ REFUSED = {
     "an unknown field in a sales line": lambda b: b["sales"][0].update(vat_amnt="1.00"),
     "an amount with 3 decimals": lambda b: b["sales"][0].update(gross_amount="1.005"),
     "an amount with a decimal comma": lambda b: b["payments"][0].update(amount="2450,00"),
-    "a negative count": lambda b: b["sales"][1].update(count=-1),
+    "a negative counter": lambda b: b["counters"].update(receipts=-1),
     "a count as text": lambda b: b["sales"][1].update(count="57"),
     "another currency": lambda b: b.update(currency="EUR"),
     "no register": lambda b: b.pop("register_id"),

@@ -8,7 +8,7 @@ differ between companies (a client that mixes up two companies' VAT code ids is 
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 NAMESPACE = uuid.UUID("6b0f4c52-6d0a-4a5e-9a1c-2d7f0e3b5a11")
@@ -125,16 +125,27 @@ BASE_ACCOUNTS: list[tuple[int, str, str | None]] = [
 ]
 
 
+def end_of_month_before(today: date, months: int) -> date:
+    """The last day of the month `months` months before today's (1: last month's end)."""
+    first = today.replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first - timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class CompanySpec:
+    """A simulated company. Its books are relative to today, so the demo and the tests
+    behave the same in any year: `locked_months` locks the books to the end of the month
+    that many months back, `fiscal_years` are (years from this one, locked)."""
+
     name: str
     org_number: str
-    accounting_locked_to: date
+    locked_months: int
     address1: str
     postal_code: str
     city: str
     email: str
-    # (year, locked)
     fiscal_years: tuple[tuple[int, bool], ...]
     inactive_account: int
     extra_accounts: tuple[tuple[int, str, str | None], ...] = ()
@@ -149,32 +160,46 @@ class CompanySpec:
             chart[number] = (number, name, vat)
         return [chart[n] for n in sorted(chart)]
 
+    def accounting_locked_to(self, today: date) -> date:
+        return end_of_month_before(today, self.locked_months)
 
-# The demo company posts about 30 days back from today (late November 2026): 2026 is open
-# and after its lock date. Bakeri Nord has locked its books to the end of October 2026 and
-# its whole 2025; Kiosk Vest has no 2024 at all (a date there has no fiscal year, 3001).
+    def years(self, today: date) -> list[tuple[int, bool]]:
+        """(calendar year, locked) of each fiscal year the company has on `today`."""
+        return [(today.year + offset, locked) for offset, locked in self.fiscal_years]
+
+    def first_open_day(self, today: date) -> date:
+        """The first date a voucher can have: after the lock date, in an open year."""
+        day = self.accounting_locked_to(today) + timedelta(days=1)
+        open_years = [year for year, locked in self.years(today) if not locked]
+        return max(day, date(min(open_years), 1, 1))
+
+
+# The demo company posts about 30 days back from today: its books are locked only to the end
+# of the month three months back (30 days back is never before the month before last), and
+# last year is open. Bakeri Nord has locked its books to the end of last month and its
+# whole last year; Kiosk Vest has no fiscal year two years back at all (3001 there).
 COMPANIES: list[CompanySpec] = [
     CompanySpec(
         name="Fjordkafé AS",
         org_number="912345678",
-        accounting_locked_to=date(2025, 12, 31),
+        locked_months=3,
         address1="Bryggen 4",
         postal_code="5003",
         city="Bergen",
         email="post@fjordkafe.example",
-        fiscal_years=((2024, True), (2025, False), (2026, False), (2027, False)),
+        fiscal_years=((-2, True), (-1, False), (0, False), (1, False)),
         inactive_account=1950,
         users=(DEMO_USER_EMAIL, "kafe@visma.example"),
     ),
     CompanySpec(
         name="Bakeri Nord AS",
         org_number="923456783",
-        accounting_locked_to=date(2026, 10, 31),
+        locked_months=1,
         address1="Storgata 12",
         postal_code="9008",
         city="Tromsø",
         email="post@bakerinord.example",
-        fiscal_years=((2024, True), (2025, True), (2026, False), (2027, False)),
+        fiscal_years=((-2, True), (-1, True), (0, False), (1, False)),
         inactive_account=3200,
         extra_accounts=(
             (1450, "Råvarer (mel, gjær, smør)", None),
@@ -187,12 +212,12 @@ COMPANIES: list[CompanySpec] = [
     CompanySpec(
         name="Kiosk Vest AS",
         org_number="934567897",
-        accounting_locked_to=date(2026, 6, 30),
+        locked_months=5,
         address1="Torget 1",
         postal_code="4006",
         city="Stavanger",
         email="post@kioskvest.example",
-        fiscal_years=((2025, True), (2026, False), (2027, False)),
+        fiscal_years=((-1, True), (0, False), (1, False)),
         inactive_account=7500,
         extra_accounts=(
             (3020, "Provisjon spill og tipping", "6"),

@@ -77,7 +77,8 @@ def setup_demo() -> list[SandboxCompany]:
     """Create (or bring back to their defined state) the simulated companies with their
     charts, VAT codes and fiscal years, and the simulated users. Received vouchers, clients
     and tokens are left alone. Idempotent."""
-    companies = [_setup_company(spec) for spec in chart.COMPANIES]
+    today = timezone.localdate()  # the books are relative to today (chart.CompanySpec)
+    companies = [_setup_company(spec, today) for spec in chart.COMPANIES]
     by_org = {company.org_number: company for company in companies}
     password = hash_password(chart.DEMO_USER_PASSWORD)
     for email, (name, default_org) in chart.USERS.items():
@@ -97,14 +98,14 @@ def _spec(company: SandboxCompany) -> chart.CompanySpec:
     return next(spec for spec in chart.COMPANIES if spec.org_number == company.org_number)
 
 
-def _setup_company(spec: chart.CompanySpec) -> SandboxCompany:
+def _setup_company(spec: chart.CompanySpec, today: date) -> SandboxCompany:
     org = spec.org_number
     company, _ = SandboxCompany.objects.update_or_create(
         org_number=org,
         defaults={
             "uuid": chart.stable_id(org, "company", org),
             "name": spec.name,
-            "accounting_locked_to": spec.accounting_locked_to,
+            "accounting_locked_to": spec.accounting_locked_to(today),
             "address1": spec.address1,
             "postal_code": spec.postal_code,
             "city": spec.city,
@@ -151,7 +152,7 @@ def _setup_company(spec: chart.CompanySpec) -> SandboxCompany:
                 "end_date": date(year, 12, 31),
                 "is_locked": locked,
             }
-            for year, locked in spec.fiscal_years
+            for year, locked in spec.years(today)
         },
     )
     return company

@@ -43,7 +43,7 @@ TARGET_RATIO = 0.5
 TIMEOUT = (5, 30)
 INGEST = "/api/v1/settlements"
 BASELINE = "/bench/insert-one"
-WORKED_EXAMPLE = ROOT / "tests" / "data" / "worked-example.json"
+WORKED_EXAMPLE = ROOT.parent / "shared" / "domain" / "worked-example.json"
 
 
 def _body_factory():

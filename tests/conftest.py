@@ -2,24 +2,34 @@
 Bakeri Nord AS, another organisation whose books Alice and Bob must never see."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 
 from backoffice.models import ApiKey, Location, Membership, Organization
+from tests import clock
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 WORKED_EXAMPLE_PATH = SHARED / "domain" / "worked-example.json"
-# In a fresh clone, shared/ lies beside the checkout; tests keep their own copy of the
-# worked example too, so they run wherever the repository is.
-LOCAL_WORKED_EXAMPLE = Path(__file__).resolve().parent / "data" / "worked-example.json"
+
+
+@pytest.fixture(autouse=True)
+def _the_suite_clock() -> Iterator[None]:
+    """Every test runs at clock.NOW, and so do the processes it starts (tests/clock.py)."""
+    with clock.travel(clock.NOW):
+        yield
 
 
 @pytest.fixture
 def worked_example() -> dict:
-    path = LOCAL_WORKED_EXAMPLE if LOCAL_WORKED_EXAMPLE.exists() else WORKED_EXAMPLE_PATH
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The contract's worked example: shared/ lies beside the checkout (CI has it). Its
+    settlement is of 2026-11-27, yesterday on the suite's clock (tests/clock.py)."""
+    assert WORKED_EXAMPLE_PATH.exists(), f"{WORKED_EXAMPLE_PATH} is missing"
+    example = json.loads(WORKED_EXAMPLE_PATH.read_text(encoding="utf-8"))
+    assert example["settlement"]["business_date"] == clock.iso_days_ago(1)
+    return example
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from integrations.visma.models import SettlementExport
 from settlements.models import Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
+from visma_sandbox import chart
 from visma_sandbox.models import SandboxVoucher
 
 State = Settlement.State
@@ -41,13 +42,13 @@ def scaled(fast: int, per: int) -> int:
     return max(fast, SETTLEMENTS // per)
 
 
-# The simulated companies (visma_sandbox/chart.py) and the first day each one accepts:
-# after AccountingLockedTo, inside an open fiscal year.
-COMPANIES = {
-    "Fjordkafé AS": date(2026, 1, 1),
-    "Bakeri Nord AS": date(2026, 11, 1),
-    "Kiosk Vest AS": date(2026, 7, 1),
-}
+
+
+def first_open_day(company: str, today: date) -> date:
+    """The first day the simulated company (visma_sandbox/chart.py) accepts on `today`:
+    after AccountingLockedTo, inside an open fiscal year."""
+    return next(spec for spec in chart.COMPANIES if spec.name == company).first_open_day(today)
+
 
 # Product groups per VAT rate; "Klær" has its own line in the worked-example mapping, the
 # others go by their rate (25/15/12/0 %).
@@ -195,7 +196,7 @@ def populate(shops: list[Shop], count: int, rng: random.Random) -> Batch:
     batch = Batch()
     days_by_shop = {}
     for shop in shops:
-        first = max(today - timedelta(days=25), COMPANIES[shop.company])
+        first = max(today - timedelta(days=25), first_open_day(shop.company, today))
         days = [first + timedelta(days=n) for n in range((today - first).days)]
         assert days, f"{shop.company} accepts no date in the last 25 days before {today}"
         days_by_shop[shop.organization.pk] = days

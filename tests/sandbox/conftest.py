@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from django.test import Client
 
+from tests.clock import iso_days_ago
 from visma_sandbox import services
 from visma_sandbox.models import SandboxCompany
 
@@ -204,7 +205,7 @@ def post_voucher(browser: Client, access_token: str, payload: dict, **query):
     return api(browser, access_token, "POST", "/vouchers", payload, **{**OUR_FLAGS, **query})
 
 
-def simple_voucher(day: str = "2026-11-27", amount: str = "100.00", text: str = "Test") -> dict:
+def simple_voucher(day: str = iso_days_ago(1), amount: str = "100.00", text: str = "Test") -> dict:
     return {
         "VoucherDate": day,
         "VoucherText": text,

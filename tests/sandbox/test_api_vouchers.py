@@ -1,11 +1,13 @@
 """POST and GET /vouchers: what Visma accepts, what it refuses (and with which code), the
 voucher numbers, the query flags, paging and $filter."""
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from integrations.visma.voucher_schema import validate_voucher_payload
+from tests.clock import TODAY
 from visma_sandbox.models import SandboxVoucher
 
 from .conftest import (
@@ -120,25 +122,40 @@ def test_it_refuses_rows_with_both_or_no_amounts_with_2000(tokens, client):
 
 
 def test_it_refuses_a_date_without_fiscal_year_with_3001(tokens, client):
-    body = _error(post_voucher(client, tokens["access_token"], simple_voucher("2023-06-30")))
+    # The demo company's first fiscal year is two years back.
+    day = date(TODAY.year - 3, 6, 30).isoformat()
+    body = _error(post_voucher(client, tokens["access_token"], simple_voucher(day)))
     assert body["ErrorCode"] == 3001
 
 
 def test_it_refuses_a_date_in_a_locked_fiscal_year_with_4038(tokens, client):
-    body = _error(post_voucher(client, tokens["access_token"], simple_voucher("2024-03-01")))
+    day = date(TODAY.year - 2, 3, 1).isoformat()
+    body = _error(post_voucher(client, tokens["access_token"], simple_voucher(day)))
     assert body["ErrorCode"] == 4038
 
 
 def test_it_refuses_a_date_up_to_the_lock_date_with_4026(oauth_client, client):
     demo = get_tokens(client)["access_token"]
-    body = _error(post_voucher(client, demo, simple_voucher("2025-12-31")))
+    # Fjordkafé is locked to the end of the month three months back (31 August on 28
+    # November), Bakeri Nord to the end of last month and the whole of last year.
+    locked_to = TODAY.replace(month=TODAY.month - 2, day=1) - timedelta(days=1)
+    body = _error(post_voucher(client, demo, simple_voucher(locked_to.isoformat())))
     assert body["ErrorCode"] == 4026
-    assert "2025-12-31" in body["DeveloperErrorMessage"]
-    assert post_voucher(client, demo, simple_voucher("2026-01-01")).status_code == 201
+    assert locked_to.isoformat() in body["DeveloperErrorMessage"]
+    after = (locked_to + timedelta(days=1)).isoformat()
+    assert post_voucher(client, demo, simple_voucher(after)).status_code == 201
     bakeri = get_tokens(client, company=BAKERI)["access_token"]
-    assert _error(post_voucher(client, bakeri, simple_voucher("2026-10-31")))["ErrorCode"] == 4026
-    assert _error(post_voucher(client, bakeri, simple_voucher("2025-11-27")))["ErrorCode"] == 4038
-    assert post_voucher(client, bakeri, simple_voucher("2026-11-01")).status_code == 201
+    last_month_end = TODAY.replace(day=1) - timedelta(days=1)
+    last_year = TODAY.replace(year=TODAY.year - 1).isoformat()
+    assert (
+        _error(post_voucher(client, bakeri, simple_voucher(last_month_end.isoformat())))[
+            "ErrorCode"
+        ]
+        == 4026
+    )
+    assert _error(post_voucher(client, bakeri, simple_voucher(last_year)))["ErrorCode"] == 4038
+    first = TODAY.replace(day=1).isoformat()
+    assert post_voucher(client, bakeri, simple_voucher(first)).status_code == 201
 
 
 def test_it_refuses_unknown_and_inactive_accounts_with_3002(tokens, client):

@@ -1,6 +1,7 @@
 """The export service against the simulator over real HTTP: what arrives in Visma."""
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -13,6 +14,7 @@ from integrations.visma import export
 from integrations.visma.models import ExportAttempt, SettlementExport
 from integrations.visma.voucher_schema import validate_voucher_payload
 from settlements.models import Settlement
+from tests.clock import TODAY
 from visma_sandbox import services as sandbox
 
 from .conftest import vouchers_in
@@ -162,8 +164,11 @@ def test_it_waits_the_seconds_visma_names_on_429(org, connect, mapped, ingest, w
 
 
 def test_it_holds_back_a_date_in_a_locked_period(org, connect, mapped, ingest, worked_example):
-    connect(org, "Bakeri Nord AS")  # AccountingLockedTo 2026-10-31
-    body = dict(worked_example["settlement"], business_date="2026-10-30")
+    connect(org, "Bakeri Nord AS")  # books locked to the end of last month
+    locked_to = TODAY.replace(day=1) - timedelta(days=1)
+    day = locked_to - timedelta(days=1)
+    assert day >= TODAY - timedelta(days=30)  # inside the look-back window: due
+    body = dict(worked_example["settlement"], business_date=day.isoformat())
     settlement = ingest(body)
 
     code, out = run_command("--org", org.slug)
@@ -172,7 +177,7 @@ def test_it_holds_back_a_date_in_a_locked_period(org, connect, mapped, ingest, w
     settlement.refresh_from_db()
     assert settlement.state == State.NEEDS_ACTION
     assert settlement.problem_code == export.PERIOD_LOCKED
-    assert "Perioden er låst i Visma til 31.10.2026" in settlement.state_reason
+    assert f"Perioden er låst i Visma til {locked_to:%d.%m.%Y}" in settlement.state_reason
     assert vouchers_in("Bakeri Nord AS").count() == 0
     # One e-mail to the admins for the new problem, none for the same problem again.
     assert len(mail.outbox) == 1
@@ -284,3 +289,37 @@ def test_it_records_each_attempt(org, connect, mapped, ingest, worked_example):
         .values_list("result", flat=True)
     )
     assert results == ["uncertain", "found"]
+
+
+def test_it_posts_a_returns_only_product_group(
+    org, connect, mapped, client, api_key, worked_example
+):
+    """A till's day where one group had only returns: its line is negative in amount and
+    count (net of returns). It is stored like any other (201) and its voucher goes out,
+    the returned goods' net and VAT on the debit side."""
+    connect(org)
+    body = worked_example["settlement"]
+    body["sales"].append(
+        {"product_group": "Leker", "vat_rate": "25", "gross_amount": "-349.00", "count": -1}
+    )
+    card = next(p for p in body["payments"] if p["method"] == "card")
+    card["amount"] = "5750.60"  # the 349.00 went back to the customer's card
+
+    answer = client.post(
+        "/api/v1/settlements", body, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api_key}",
+    )  # fmt: skip
+
+    assert answer.status_code == 201, answer.content
+    settlement = Settlement.objects.get()
+    assert settlement.sales.get(product_group="Leker").count == -1
+    code, out = run_command("--org", org.slug)
+    assert code == 0, out
+    settlement.refresh_from_db()
+    assert settlement.state == State.POSTED
+    [voucher] = vouchers_in()
+    rows = [(r.account_number, r.debit, r.credit) for r in voucher.rows.all()]
+    assert (3000, Decimal("279.20"), Decimal("0.00")) in rows  # 349.00 − 69.80 VAT
+    vat_25 = sum(r.credit - r.debit for r in voucher.rows.filter(account_number=2700))
+    assert vat_25 == Decimal("1130.20")  # 1200.00 on Klær less 69.80 returned
+    assert voucher.debit_total == voucher.credit_total

@@ -2,8 +2,8 @@
 
 Browser flow: /connect/authorize checks the request and parks it in the session under a
 random transaction id; then sign-in (/account/login), the company choice when the user has
-several and the client asked for it (prompt=select_account, or Visma's
-acr_values=forceselectcompany:true), and the consent page, whose "Yes, allow" sends the
+several and the client asked for it (Visma's acr_values=forceselectcompany:true; like Visma,
+prompt=select_account alone does not show the list), and the consent page, whose "Yes, allow" sends the
 browser back to the redirect URI with ?code=…&state=… (decline: ?error=access_denied).
 
 The forms carry the transaction id, which is random and bound to the session: it is the

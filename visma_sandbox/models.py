@@ -97,7 +97,7 @@ class SandboxUser(models.Model):
     password = models.CharField(max_length=128)  # a Django password hash
     companies = models.ManyToManyField(SandboxCompany, related_name="users")
     # Visma signs a user straight into the default company unless the client asks for
-    # prompt=select_account.
+    # acr_values=forceselectcompany:true.
     default_company = models.ForeignKey(
         SandboxCompany, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -167,7 +167,10 @@ def parse_authorize_request(params) -> AuthorizeRequest:
         state=state,
         code_challenge=challenge,
         code_challenge_method=method if challenge else "",
-        force_select_company="select_account" in prompt or "forceselectcompany:true" in acr_values,
+        # Visma's identity server keeps a default company: the list shows only when the
+        # client asks for it with acr_values=forceselectcompany:true; prompt=select_account
+        # alone chooses the account, not the company.
+        force_select_company="forceselectcompany:true" in acr_values,
         force_login="login" in prompt,
     )
 

@@ -8,8 +8,10 @@ No token or secret is ever logged.
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass
+from urllib.parse import quote_plus
 
 import requests
 from authlib.common.security import generate_token
@@ -68,17 +70,33 @@ class InvalidGrant(OAuthFailure):
     """The code or refresh token is dead (used, revoked, expired): only a new sign-in helps."""
 
 
+def encode_client_secret_basic(client, method, uri, headers, body):
+    """client_secret_basic as RFC 6749 §2.3.1 has it: the client id and secret are each
+    form-urlencoded before they are joined and Base64-encoded. Authlib's own method joins
+    them raw, so a secret holding "+", "%" or ":" would reach Visma as another secret.
+    https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1"""
+    text = f"{quote_plus(client.client_id)}:{quote_plus(client.client_secret)}"
+    headers["Authorization"] = "Basic " + base64.b64encode(text.encode()).decode("ascii")
+    return uri, headers, body
+
+
+# Registered under its own name: Authlib keeps its built-in "client_secret_basic".
+CLIENT_AUTH = ("client_secret_basic_rfc6749", encode_client_secret_basic)
+
+
 def _session(redirect_uri: str | None = None) -> OAuth2Session:
-    return OAuth2Session(
+    session = OAuth2Session(
         client_id=settings.VISMA_CLIENT_ID,
         client_secret=settings.VISMA_CLIENT_SECRET,
-        token_endpoint_auth_method="client_secret_basic",
-        revocation_endpoint_auth_method="client_secret_basic",
+        token_endpoint_auth_method=CLIENT_AUTH[0],
+        revocation_endpoint_auth_method=CLIENT_AUTH[0],
         scope=SCOPES,
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
         default_timeout=timeout(),
     )
+    session.register_client_auth_method(CLIENT_AUTH)
+    return session
 
 
 def authorization_request(redirect_uri: str) -> tuple[str, str, str]:
@@ -90,7 +108,11 @@ def authorization_request(redirect_uri: str) -> tuple[str, str, str]:
             authorize_endpoint(),
             state=generate_token(32),
             code_verifier=code_verifier,
+            # The user picks the company: Visma's identity server otherwise signs them into
+            # their default one, and the books could land in a company nobody chose.
+            # https://developer.visma.com/api/eaccounting (Authentication: "select company")
             prompt="select_account",
+            acr_values="forceselectcompany:true",
         )
     return url, state, code_verifier
 

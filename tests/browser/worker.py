@@ -32,7 +32,9 @@ from celery import shared_task
 ROOT = Path(__file__).resolve().parent.parent.parent
 CALLBACK_PATH = "/oppsett/integrasjoner/visma-eaccounting/callback/"
 TEST_CLIENT_ID = "backoffice-browser-test"
-TEST_CLIENT_SECRET = "browser-test-secret"
+# "+", "%" and "/": the client must form-urlencode them before Basic (RFC 6749 §2.3.1),
+# and the simulator decodes them so, as Visma does.
+TEST_CLIENT_SECRET = "browser-test+secret%2F/x"
 READY_TIMEOUT_SECONDS = 60
 
 

@@ -61,6 +61,7 @@ def authorize_params(**overrides) -> dict:
         "code_challenge": s256(VERIFIER),
         "code_challenge_method": "S256",
         "prompt": "select_account",
+        "acr_values": "forceselectcompany:true",
     }
     params.update(overrides)
     return {key: value for key, value in params.items() if value is not None}

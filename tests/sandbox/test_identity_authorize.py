@@ -1,5 +1,7 @@
 """/connect/authorize: the sign-in page, the company choice and the consent page."""
 
+import pytest
+
 from .conftest import (
     AUTHORIZE,
     BAKERI,
@@ -61,7 +63,9 @@ def test_it_refuses_a_wrong_password(oauth_client, client):
     assert b"incorrect" in answer.content
 
 
-def test_it_lets_the_user_choose_the_company_with_prompt_select_account(oauth_client, client):
+def test_it_lets_the_user_choose_the_company_when_asked_with_forceselectcompany(
+    oauth_client, client
+):
     login = client.get(AUTHORIZE, authorize_params())["Location"]
     answer = client.post(
         login, {"txn": query_of(login)["txn"], "email": "demo@visma.example", "password": "demo"}
@@ -72,8 +76,10 @@ def test_it_lets_the_user_choose_the_company_with_prompt_select_account(oauth_cl
         assert name in page
 
 
-def test_it_uses_the_default_company_without_prompt_select_account(oauth_client, client):
-    login = client.get(AUTHORIZE, authorize_params(prompt=None))["Location"]
+@pytest.mark.parametrize("prompt", [None, "select_account"])
+def test_it_uses_the_default_company_without_forceselectcompany(oauth_client, client, prompt):
+    """Like Visma's identity server: prompt=select_account alone shows no company list."""
+    login = client.get(AUTHORIZE, authorize_params(prompt=prompt, acr_values=None))["Location"]
     answer = client.post(
         login, {"txn": query_of(login)["txn"], "email": "demo@visma.example", "password": "demo"}
     )
@@ -87,7 +93,7 @@ def test_it_skips_the_choice_for_a_user_with_one_company(oauth_client, client):
 
 
 def test_it_lists_the_scopes_on_the_consent_page_and_returns_code_and_state(oauth_client, client):
-    login = client.get(AUTHORIZE, authorize_params(prompt=None))["Location"]
+    login = client.get(AUTHORIZE, authorize_params(acr_values=None))["Location"]
     consent = client.post(
         login, {"txn": query_of(login)["txn"], "email": "demo@visma.example", "password": "demo"}
     )["Location"]
@@ -120,7 +126,7 @@ def test_it_remembers_the_sign_in_but_not_a_finished_flow(oauth_client, client):
 
 
 def test_it_refuses_a_spent_or_unknown_transaction(oauth_client, client):
-    login = client.get(AUTHORIZE, authorize_params(prompt=None))["Location"]
+    login = client.get(AUTHORIZE, authorize_params(acr_values=None))["Location"]
     txn = query_of(login)["txn"]
     consent = client.post(login, {"txn": txn, "email": "demo@visma.example", "password": "demo"})
     client.post(consent["Location"], {"txn": txn, "decision": "allow"})
@@ -130,7 +136,7 @@ def test_it_refuses_a_spent_or_unknown_transaction(oauth_client, client):
     assert client.post(login, {"txn": "forged"}).status_code == 400
 
 
-def test_it_accepts_vismas_forceselectcompany_acr_value(oauth_client, client):
+def test_it_accepts_vismas_forceselectcompany_acr_value_without_prompt(oauth_client, client):
     params = authorize_params(prompt=None, acr_values="forceselectcompany:true")
     login = client.get(AUTHORIZE, params)["Location"]
     answer = client.post(

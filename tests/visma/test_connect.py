@@ -47,6 +47,7 @@ def test_the_whole_round_trip_stores_the_tokens_encrypted(alice_client, org, ali
     assert query["redirect_uri"] == "http://testserver" + CALLBACK
     assert query["scope"] == "ea:api offline_access ea:accounting ea:sales_readonly"
     assert query["prompt"] == "select_account"
+    assert query["acr_values"] == "forceselectcompany:true"  # the user chooses the company
     assert query["code_challenge_method"] == "S256"
     assert len(query["state"]) >= 20
 
@@ -291,3 +292,27 @@ def test_staff_cannot_connect(bob_client, mocked):
 @pytest.mark.django_db
 def test_connect_needs_a_post(alice_client):
     assert alice_client.get(reverse("visma:connect")).status_code == 405
+
+
+@pytest.mark.django_db
+def test_it_form_urlencodes_the_client_id_and_secret_before_basic(
+    alice_client, org, mocked, settings
+):
+    """RFC 6749 §2.3.1: a secret holding "+", "%" or "/" reaches Visma as itself."""
+    settings.VISMA_CLIENT_ID = "backoffice test"
+    settings.VISMA_CLIENT_SECRET = "a+b%c/d:e"
+    query = start(alice_client)
+    sent = {}
+
+    def token_endpoint(request):
+        sent["auth"] = request.headers["Authorization"]
+        return 200, {}, __import__("json").dumps(token_answer("access-1", "refresh-1"))
+
+    mocked.add_callback("POST", TOKEN_URL, callback=token_endpoint)
+    add_chart(mocked)
+
+    alice_client.get(CALLBACK, {"code": "the-code", "state": query["state"]})
+
+    expected = base64.b64encode(b"backoffice+test:a%2Bb%25c%2Fd%3Ae").decode()
+    assert sent["auth"] == f"Basic {expected}"
+    assert VismaConnection.objects.get(organization=org).status == "connected"

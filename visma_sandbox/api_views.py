@@ -31,12 +31,14 @@ def visma_error(error: VismaError, headers: dict | None = None) -> JsonResponse:
 
 
 def unauthorized() -> JsonResponse:
-    # ASP.NET's answer to a missing, expired or revoked bearer token.
-    return JsonResponse(
-        {"Message": "Authorization has been denied for this request."},
+    # Visma's answer to a missing, expired or revoked bearer token: its own error form,
+    # ErrorCode 4005 (not authorised).
+    error = VismaError(
+        vouchers.NOT_AUTHORISED,
+        "AuthorizationException - The access token is missing, expired or revoked.",
         status=401,
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
+    return visma_error(error, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
 def too_many_requests(limit: int | None, seconds: int) -> JsonResponse:

@@ -3,8 +3,8 @@
 Checks, in this order (the first failing kind answers; within a kind every problem is
 listed): the body against Visma's VoucherApi schema (2000), a voucher date and rows (2000),
 each row one-sided (2000), debit equals credit to the øre (2000), a fiscal year holds the
-date (3001), that year is open (4038), the date is after the company's AccountingLockedTo
-(4026), every account exists and is active (3002), every VatCodeId is one of the company's
+date (3001), that year is open and the date after the company's AccountingLockedTo (4026:
+Visma documents no code of its own for a locked year), every account exists and is active (3002), every VatCodeId is one of the company's
 VAT codes (2000), no cost centre, project or attachment the company does not have (2000).
 """
 
@@ -37,8 +37,8 @@ FISCAL_YEAR_MISSING = 3001
 ACCOUNT_NOT_FOUND = 3002
 MISSING_SCOPE = 4006
 TOO_MANY_REQUESTS = 4010
-LOCKED_PERIOD = 4026
-LOCKED_FISCAL_YEAR = 4038
+LOCKED_PERIOD = 4026  # https://developer.vismaonline.com/docs/error-codes
+NOT_AUTHORISED = 4005
 SERVER_ERROR = 5000
 
 
@@ -160,7 +160,7 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
         )
     if fiscal_year.is_locked:
         raise VismaError(
-            LOCKED_FISCAL_YEAR,
+            LOCKED_PERIOD,
             f"The fiscal year {fiscal_year.start_date} – {fiscal_year.end_date} is locked.",
             errors=[("VoucherDate", "Fiscal year is locked")],
         )

@@ -42,8 +42,6 @@ def scaled(fast: int, per: int) -> int:
     return max(fast, SETTLEMENTS // per)
 
 
-
-
 def first_open_day(company: str, today: date) -> date:
     """The first day the simulated company (visma_sandbox/chart.py) accepts on `today`:
     after AccountingLockedTo, inside an open fiscal year."""

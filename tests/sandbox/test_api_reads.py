@@ -67,6 +67,11 @@ def test_it_refuses_missing_unknown_and_expired_tokens(tokens, client):
     answer = api(client, tokens["access_token"], "GET", "/accounts")
     assert answer.status_code == 401
     assert answer["WWW-Authenticate"].startswith("Bearer")
+    # Visma's own error form, not ASP.NET's {"Message": …}
+    body = answer.json()
+    assert body["ErrorCode"] == 4005
+    assert body["DeveloperErrorMessage"].startswith("AuthorizationException - ")
+    assert len(body["ErrorId"]) == 36
 
 
 def test_it_lists_a_norwegian_chart_in_pages(tokens, client):

@@ -128,10 +128,10 @@ def test_it_refuses_a_date_without_fiscal_year_with_3001(tokens, client):
     assert body["ErrorCode"] == 3001
 
 
-def test_it_refuses_a_date_in_a_locked_fiscal_year_with_4038(tokens, client):
+def test_it_refuses_a_date_in_a_locked_fiscal_year_with_4026(tokens, client):
     day = date(TODAY.year - 2, 3, 1).isoformat()
     body = _error(post_voucher(client, tokens["access_token"], simple_voucher(day)))
-    assert body["ErrorCode"] == 4038
+    assert body["ErrorCode"] == 4026  # a locked period, as Visma documents it
 
 
 def test_it_refuses_a_date_up_to_the_lock_date_with_4026(oauth_client, client):
@@ -153,7 +153,7 @@ def test_it_refuses_a_date_up_to_the_lock_date_with_4026(oauth_client, client):
         ]
         == 4026
     )
-    assert _error(post_voucher(client, bakeri, simple_voucher(last_year)))["ErrorCode"] == 4038
+    assert _error(post_voucher(client, bakeri, simple_voucher(last_year)))["ErrorCode"] == 4026
     first = TODAY.replace(day=1).isoformat()
     assert post_voucher(client, bakeri, simple_voucher(first)).status_code == 201
 

@@ -192,7 +192,9 @@ def test_rate_limit_falls_back_to_the_retry_after_header(mocked):
 
 def test_401_is_an_auth_error(mocked):
     mocked.get(
-        f"{API}/companysettings", status=401, json={"Message": "Authorization has been denied"}
+        f"{API}/companysettings",
+        status=401,
+        json={"ErrorCode": 4005, "DeveloperErrorMessage": "AuthorizationException - denied"},
     )
     with pytest.raises(client.AuthError) as caught:
         client.get_company_settings(TOKEN)

@@ -141,7 +141,8 @@ def accounts(request: HttpRequest, token: AccessToken) -> JsonResponse:
 
 @api_endpoint({"GET": ACCOUNTING_READ})
 def vat_codes(request: HttpRequest, token: AccessToken) -> JsonResponse:
-    items = [vouchers.serialize_vat_code(vat) for vat in token.company.vat_codes.all()]
+    company = token.company
+    items = [vouchers.serialize_vat_code(vat, company) for vat in company.vat_codes.all()]
     return JsonResponse(paginate(items, request.GET, type_name="VatCodeApi"))
 
 

@@ -151,6 +151,10 @@ class CompanySpec:
     extra_accounts: tuple[tuple[int, str, str | None], ...] = ()
     left_out_accounts: tuple[int, ...] = ()
     users: tuple[str, ...] = field(default=(DEMO_USER_EMAIL,))
+    # VatCodeApi.VatRate: Visma documents "the VAT rate as a percentage" (25) and has been
+    # seen answering a fraction (0.25). One company answers each way, so the client is
+    # tested against both.
+    vat_rates_in_percent: bool = False
 
     def accounts(self) -> list[tuple[int, str, str | None]]:
         chart = {n: (n, name, vat) for n, name, vat in BASE_ACCOUNTS}
@@ -159,6 +163,10 @@ class CompanySpec:
         for number, name, vat in self.extra_accounts:
             chart[number] = (number, name, vat)
         return [chart[n] for n in sorted(chart)]
+
+    def vat_rate(self, rate: Decimal) -> float:
+        """The VatRate the company answers for a fraction (0.25): 25 or 0.25."""
+        return float(rate * 100) if self.vat_rates_in_percent else float(rate)
 
     def accounting_locked_to(self, today: date) -> date:
         return end_of_month_before(today, self.locked_months)
@@ -226,8 +234,15 @@ COMPANIES: list[CompanySpec] = [
         ),
         left_out_accounts=(1200, 5090),
         users=(DEMO_USER_EMAIL, "kiosk@visma.example"),
+        vat_rates_in_percent=True,
     ),
 ]
+
+
+def spec_of(company) -> CompanySpec:
+    """The spec of a simulated company (anything with its org_number)."""
+    return next(spec for spec in COMPANIES if spec.org_number == company.org_number)
+
 
 # Every simulated user signs in with the demo password.
 USERS: dict[str, tuple[str, str]] = {

@@ -95,7 +95,7 @@ def setup_demo() -> list[SandboxCompany]:
 
 
 def _spec(company: SandboxCompany) -> chart.CompanySpec:
-    return next(spec for spec in chart.COMPANIES if spec.org_number == company.org_number)
+    return chart.spec_of(company)
 
 
 def _setup_company(spec: chart.CompanySpec, today: date) -> SandboxCompany:

@@ -19,6 +19,7 @@ from django.db.models import Max
 
 from integrations.visma.voucher_schema import validate_voucher_payload
 
+from . import chart
 from .models import (
     SandboxAccount,
     SandboxClient,
@@ -400,13 +401,13 @@ def serialize_account(account: SandboxAccount, fiscal_year: SandboxFiscalYear | 
     }
 
 
-def serialize_vat_code(vat: SandboxVatCode) -> dict:
+def serialize_vat_code(vat: SandboxVatCode, company: SandboxCompany) -> dict:
     return {
         "Id": str(vat.uuid),
         "Code": vat.code,
         "Description": vat.description,
-        # A fraction: 0.25 is 25 %.
-        "VatRate": float(vat.rate),
+        # A fraction (0.25) or a percentage (25), by company (chart.CompanySpec).
+        "VatRate": chart.spec_of(company).vat_rate(vat.rate),
         "OssCodeType": 0,
         "RelatedAccounts": {
             "AccountNumber1": vat.related_account1,

@@ -214,10 +214,12 @@ class VismaVatCode(models.Model):
         return f"{self.code} {self.description}"
 
     @property
-    def percent(self) -> Decimal:
-        from settlements.domain import normalize_rate
+    def percent(self) -> Decimal | None:
+        """The rate in percent. Visma's VatCodeApi.VatRate is documented as "the VAT rate as
+        a percentage" and has been seen as a fraction (0.25): both are taken."""
+        from accounting.mapping import catalog_rate_percent
 
-        return normalize_rate(self.rate * 100)
+        return catalog_rate_percent(self.rate)
 
 
 class VismaFiscalYear(models.Model):

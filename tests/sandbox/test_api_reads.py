@@ -124,6 +124,15 @@ def test_it_lists_norwegian_vat_codes_with_stable_ids(tokens, client):
     assert other["3"] != codes["3"]["Id"]
 
 
+def test_it_answers_vat_rates_as_percentages_for_kiosk_vest(oauth_client, client):
+    """Visma documents VatRate as a percentage and has been seen sending fractions: the
+    simulated companies answer each way (the demo company 0.25, Kiosk Vest 25)."""
+    kiosk = get_tokens(client, company=KIOSK)["access_token"]
+    body = api(client, kiosk, "GET", "/vatcodes", **{"$pagesize": 100}).json()
+    codes = {row["Code"]: row["VatRate"] for row in body["Data"]}
+    assert (codes["3"], codes["31"], codes["33"], codes["5"]) == (25, 15, 12, 0)
+
+
 def test_it_lists_the_fiscal_years_with_their_locks(tokens, client):
     body = api(client, tokens["access_token"], "GET", "/fiscalyears").json()
     years = {row["StartDate"][:4]: row["IsLockedForAccounting"] for row in body["Data"]}

@@ -15,6 +15,7 @@ from integrations.visma.catalog import company_catalog
 from integrations.visma.models import VismaAccount, VismaConnection
 from integrations.visma.schedule import OSLO
 
+from . import conftest
 from .conftest import API, VAT_3, account, add_chart
 
 
@@ -122,3 +123,19 @@ def test_voucher_dates_are_checked_against_the_companys_books(org, connected, mo
     assert "ikke noe regnskapsår" in services.posting_date_problem(org, date(2024, 6, 1))
     VismaConnection.objects.filter(pk=connected.pk).update(accounting_locked_to=date(2026, 3, 31))
     assert "låst til og med 2026-03-31" in services.posting_date_problem(org, date(2026, 3, 31))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("wire", [25, 0.25, 25.0])
+def test_a_vat_rate_as_a_percentage_or_a_fraction_is_one_rate(org, connected, mocked, wire):
+    """Visma documents VatRate as "the VAT rate as a percentage" and has been seen sending
+    0.25: either way code 3 is 25 %, and the kontooppsett takes it for the 25 % sales."""
+    vat_codes = [{**conftest.VAT_CODES[0], "VatRate": wire}, conftest.VAT_CODES[1]]
+    add_chart(mocked, vat_codes=vat_codes)
+    services.refresh_company_data(org)
+
+    catalog = seam(org)
+
+    assert catalog.vat_codes["3"].rate == Decimal("25")
+    assert sales_code_problem("3", "25", catalog) is None
+    assert sales_code_problem("3", "15", catalog) is not None

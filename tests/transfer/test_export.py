@@ -59,6 +59,10 @@ def test_it_posts_the_worked_example_exactly_once(org, connect, mapped, ingest, 
     assert f"overført som bilag {record.voucher_number}" in out
     # What was sent is stored and is valid against Visma's VoucherApi schema.
     assert validate_voucher_payload(record.payload) == []
+    # ... with its amounts exact, never through a float (4800.00, not 4800.0).
+    amounts = [row["CreditAmount"] for row in record.payload["Rows"]]
+    assert all(isinstance(a, Decimal) for a in amounts)
+    assert "4800.00" in {str(a) for a in amounts}
 
     code, out = run_command("--org", org.slug)
     assert code == 0

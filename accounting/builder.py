@@ -1,4 +1,4 @@
-"""The voucher builder: one settlement × the kontooppsett → one balanced voucher (DESIGN.md 4.2).
+"""The voucher builder: one settlement × the kontooppsett → one balanced voucher (../shared/DESIGN.md 4.2).
 
 A pure function: no database, no HTTP, no Visma specifics, so any accounting integration
 can post what it returns. Row texts and the voucher text are bookkeeping and stay Norwegian

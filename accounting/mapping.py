@@ -1,6 +1,6 @@
 """The kontooppsett as plain values, its JSON form and its validation. No database.
 
-The JSON form is `mapping` of the worked example (DESIGN.md 4.4 `account_mapping`):
+The JSON form is `mapping` of the worked example (../shared/DESIGN.md 4.4 `account_mapping`):
 
     {"sales_by_vat_rate": {"25": {"account": 3000, "vat_code": "3"}, ...},
      "sales_by_product_group": {"Klær": {"account": 3000, "vat_code": "3"}},

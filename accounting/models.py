@@ -1,4 +1,4 @@
-"""An organisation's kontooppsett (DESIGN.md 4.2) and the log of its changes.
+"""An organisation's kontooppsett (../shared/DESIGN.md 4.2) and the log of its changes.
 
 One `AccountMapping` per organisation holds the single accounts; the keyed categories are
 rows of their own. A row exists only when it is complete: unmapped is simply absent.

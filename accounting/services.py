@@ -1,18 +1,16 @@
 """Business actions on the kontooppsett: load, save (with its change log), import, export,
-"Bruk standard kontoplan", and releasing settlements that were blocked for a missing mapping."""
+"Bruk standard kontoplan"."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 
 from backoffice.models import Organization
 from settlements.domain import normalize_rate, rate_key
-from settlements.models import SeenName, Settlement
+from settlements.models import SeenName
 
-from .builder import VoucherError, build_voucher
 from .catalog import company_catalog
 from .mapping import (
     SINGLE_FIELDS,
@@ -35,9 +33,7 @@ from .models import (
     ProductGroupMapping,
     SalesRateMapping,
 )
-
-# Settlement.problem_code of a settlement that waits for the kontooppsett.
-MAPPING_MISSING = "mapping_missing"
+from .signals import mapping_saved
 
 
 def load_mapping(organization: Organization | int) -> MappingData:
@@ -130,7 +126,8 @@ def save_mapping(
                 note=note[:200],
                 changes=changes,
             )
-    release_blocked(organization=organization)
+    # Whatever waited for the kontooppsett may go now (an integration listens).
+    mapping_saved.send(sender=AccountMapping, organization=organization)
     return change
 
 
@@ -219,38 +216,3 @@ def apply_standard_chart(
         action=MappingChange.Action.STANDARD,
     )
     return mapping
-
-
-def release_blocked(*, organization: Organization) -> int:
-    """Settlements waiting in NEEDS_ACTION for a missing mapping that the kontooppsett now
-    maps completely go back to PENDING (the next transfer run posts them). Returns how many."""
-    blocked = list(
-        Settlement.objects.filter(
-            organization=organization,
-            state=Settlement.State.NEEDS_ACTION,
-            problem_code=MAPPING_MISSING,
-        )
-        .select_related("location")
-        .prefetch_related("sales", "payments", "cash_movements")
-    )
-    if not blocked:
-        return 0
-    mapping = load_mapping(organization)
-    ready = []
-    for settlement in blocked:
-        try:
-            build_voucher(settlement.as_data(), mapping)
-        except VoucherError:
-            continue
-        ready.append(settlement.pk)
-    if not ready:
-        return 0
-    # Conditional on the state still being the blocked one: a concurrent change wins.
-    return Settlement.objects.filter(
-        pk__in=ready, state=Settlement.State.NEEDS_ACTION, problem_code=MAPPING_MISSING
-    ).update(
-        state=Settlement.State.PENDING,
-        problem_code="",
-        state_reason="",
-        updated_at=timezone.now(),
-    )

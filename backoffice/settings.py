@@ -1,4 +1,4 @@
-"""One flat settings module, read from the environment (DESIGN.md 4.3).
+"""One flat settings module, read from the environment (../shared/DESIGN.md 4.3).
 
 Development works with no environment at all (SQLite under var/, a broker that needs no
 server). With DEBUG off the development secrets are refused, so a forgotten variable
@@ -208,7 +208,7 @@ if not DEBUG:
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
 
-# A body larger than this is refused before it is parsed (DESIGN.md 4.1: 413 over 1 MiB).
+# A body larger than this is refused before it is parsed (../shared/DESIGN.md 4.1: 413 over 1 MiB).
 SETTLEMENT_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -259,7 +259,7 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 
-# Visma eAccounting (DESIGN.md 3 and 4.3).
+# Visma eAccounting (../shared/DESIGN.md 3 and 4.3).
 VISMA_CLIENT_ID = os.getenv("VISMA_CLIENT_ID", "")
 VISMA_CLIENT_SECRET = os.getenv("VISMA_CLIENT_SECRET", "")
 VISMA_REDIRECT_URI = os.getenv("VISMA_REDIRECT_URI", "")
@@ -284,4 +284,8 @@ BACKOFFICE_BANNER_PROVIDERS = ["integrations.visma.banners.banners"]
 # Dotted path to a function (organization) -> accounting.catalog.Catalog | None.
 ACCOUNTING_CATALOG_PROVIDER = os.getenv(
     "ACCOUNTING_CATALOG_PROVIDER", "integrations.visma.catalog.company_catalog"
+)
+# What the settlement pages show of a settlement's transfer (settlements.transfer).
+SETTLEMENT_TRANSFER_PROVIDER = os.getenv(
+    "SETTLEMENT_TRANSFER_PROVIDER", "integrations.visma.pages.transfers"
 )

@@ -19,6 +19,8 @@ import time
 
 from django.test.utils import override_settings
 
+from integrations.visma.models import SettlementExport
+
 from .common import figure, result
 
 ORGS = int(os.environ.get("BENCH_API_ORGS", "100"))
@@ -26,8 +28,8 @@ PER_ORG = 10
 
 
 def run() -> dict:
-    from integrations.visma.export import export_organization
     from integrations.visma.models import ExportRun
+    from integrations.visma.transfer import export_organization
     from settlements.models import Settlement
     from visma_sandbox import services as sandbox
     from visma_sandbox.models import SandboxVoucher
@@ -52,7 +54,9 @@ def run() -> dict:
         export_s = time.perf_counter() - start
         sandbox.set_quota(None)
     posted_in_visma = SandboxVoucher.objects.count() - vouchers_before
-    posted_here = Settlement.objects.filter(state=Settlement.State.POSTED).count()
+    posted_here = Settlement.objects.filter(
+        visma_export__state=SettlementExport.State.POSTED
+    ).count()
     voucher_posts = sum(
         n for (method, ep), n in counts.items() if method == "POST" and ep == "vouchers"
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounting.mapping import MappingData, mapping_from_json
 from backoffice.models import ApiKey, Location, Membership, Organization, Register
+from integrations.visma.models import SettlementExport
 from settlements.domain import ZERO, PaymentData, SaleLineData, SettlementData, q2, vat_from_gross
 from settlements.models import Payment, SaleLine, Settlement
 from settlements.services import record_seen_names
@@ -177,9 +178,9 @@ SMALL_PAYMENTS = (
 SMALL_EXTRAS = {"tips": "150.00", "gift_cards_sold": "500.00", "rounding": "-0.40"}
 
 STATE_MIX = (
-    (Settlement.State.POSTED, 8),
-    (Settlement.State.PENDING, 1),
-    (Settlement.State.NEEDS_ACTION, 1),
+    (SettlementExport.State.POSTED, 8),
+    (SettlementExport.State.PENDING, 1),
+    (SettlementExport.State.NEEDS_ACTION, 1),
 )
 
 
@@ -190,7 +191,7 @@ def _state(index: int) -> str:
         if position < weight:
             return state
         position -= weight
-    return Settlement.State.PENDING
+    return SettlementExport.State.PENDING
 
 
 def bulk_settlements(
@@ -209,10 +210,11 @@ def bulk_settlements(
     while done < count:
         size = min(batch, count - done)
         rows = []
+        states = []
         for i in range(done, done + size):
             store = stores[i % len(stores)]
             day = today - dt.timedelta(days=1 + (i // len(stores)) % 365)
-            state = _state(i)
+            states.append(_state(i))
             payload = {
                 "register_id": "KASSE-1",
                 "z_number": z,
@@ -239,20 +241,31 @@ def bulk_settlements(
                     total_payments=total_payments,
                     payload=payload,
                     content_hash=hashlib.sha256(f"{org.pk}:{store.pk}:{z}".encode()).hexdigest(),
-                    state=state,
-                    problem_code="mapping_missing"
-                    if state == Settlement.State.NEEDS_ACTION
-                    else "",
-                    state_reason=(
-                        "Betalingsmåten vipps mangler konto"
-                        if state == Settlement.State.NEEDS_ACTION
-                        else ""
-                    ),
                     received_at=now,
                 )
             )
             z += 1
         created = Settlement.objects.bulk_create(rows, batch_size=batch)
+        # The transfer's part: posted and blocked ones have their row, as a run leaves it.
+        SettlementExport.objects.bulk_create(
+            (
+                SettlementExport(
+                    settlement=s,
+                    state=state,
+                    problem_code=(
+                        "mapping_missing" if state == SettlementExport.State.NEEDS_ACTION else ""
+                    ),
+                    reason=(
+                        "Betalingsmåten vipps mangler konto"
+                        if state == SettlementExport.State.NEEDS_ACTION
+                        else ""
+                    ),
+                )
+                for s, state in zip(created, states, strict=True)
+                if state != SettlementExport.State.PENDING
+            ),
+            batch_size=batch,
+        )
         SaleLine.objects.bulk_create(
             (
                 SaleLine(

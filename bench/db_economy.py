@@ -61,7 +61,7 @@ def _org_with(lines: int, count: int, env, tag: str):
 
 
 def _export_queries(org) -> tuple[int, int, float, list[str]]:
-    from integrations.visma.export import export_organization
+    from integrations.visma.transfer import export_organization
 
     # A full query log (9 000 entries, left by an earlier benchmark) would count 0.
     reset_queries()

@@ -35,7 +35,7 @@ TARGET = 0.95
 
 
 def run() -> dict:
-    from integrations.visma.export import export_organization
+    from integrations.visma.transfer import export_organization
     from visma_sandbox import services as sandbox
 
     from .visma import connected_orgs, counting_requests, simulator

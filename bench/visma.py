@@ -16,6 +16,8 @@ from pathlib import Path
 import requests
 from django.test.utils import override_settings
 
+from integrations.visma.models import SettlementExport
+
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("BENCH_VISMA_PORT", "8107"))
 BASE = f"http://127.0.0.1:{PORT}"
@@ -80,7 +82,6 @@ def connected_orgs(count: int, per_org: int, env: dict[str, str], *, prefix: str
     """`count` organisations connected to the demo company, the worked example's
     kontooppsett, `per_org` due (pending) small settlements each over the last days."""
     from accounting.services import import_mapping
-    from settlements.models import Settlement
 
     from .data import bulk_settlements, make_member, make_org, standard_mapping_json
 
@@ -92,9 +93,7 @@ def connected_orgs(count: int, per_org: int, env: dict[str, str], *, prefix: str
         bulk_settlements(org, stores, per_org)
         connect(org, admin, env)
         orgs.append(org)
-    Settlement.objects.filter(organization__in=orgs).update(
-        state=Settlement.State.PENDING, problem_code="", state_reason=""
-    )
+    SettlementExport.objects.filter(settlement__organization__in=orgs).delete()
     return orgs
 
 

@@ -32,8 +32,15 @@ class RevisionInline(admin.TabularInline):
 
 @admin.register(Settlement)
 class SettlementAdmin(admin.ModelAdmin):
-    list_display = ["business_date", "location", "register_id", "z_number", "state", "total_sales"]
-    list_filter = ["state", "organization", "location"]
+    list_display = [
+        "business_date",
+        "location",
+        "register_id",
+        "z_number",
+        "balance_difference",
+        "total_sales",
+    ]
+    list_filter = ["organization", "location"]
     search_fields = ["register_id", "z_number"]
     date_hierarchy = "business_date"
     inlines = [SaleLineInline, PaymentInline, CashMovementInline, RevisionInline]

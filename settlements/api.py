@@ -1,4 +1,4 @@
-"""The tills' ingestion API (DESIGN.md 4.1): POST /api/v1/settlements.
+"""The tills' ingestion API (../shared/DESIGN.md 4.1): POST /api/v1/settlements.
 
 Every answer is JSON. Errors always come as {"errors": [{"path", "message"}]}, so a
 vendor's client handles 400, 401, 405, 409 and 413 the same way.
@@ -20,6 +20,7 @@ from .models import Settlement
 from .parsing import SettlementInvalid, parse_body
 from .schema import SETTLEMENT_SCHEMA
 from .services import ingest_settlement
+from .transfer import provider, untouched_status
 
 # Readable UTF-8 ("ø", not "\u00f8"); JSON is UTF-8 by definition.
 UTF8 = {"ensure_ascii": False}
@@ -49,16 +50,23 @@ def _content_length(request: HttpRequest) -> int:
 
 
 def _answer(
-    request: HttpRequest, settlement: Settlement, status: int, *, corrected: bool = False
+    request: HttpRequest,
+    settlement: Settlement,
+    status: int,
+    *,
+    corrected: bool = False,
+    untouched: bool = False,
 ) -> JsonResponse:
+    # A settlement stored (or replaced) just now has no transfer yet: no need to ask.
+    transfer = untouched_status(settlement) if untouched else provider().status(settlement)
     url = request.build_absolute_uri(reverse("settlements:detail", args=[settlement.pk]))
     response = JsonResponse(
         {
             "id": settlement.pk,
             "corrected": corrected,
-            "state": settlement.state,
-            "state_label": settlement.get_state_display(),
-            "reason": settlement.reason_text,
+            "state": transfer.state,
+            "state_label": str(transfer.label),
+            "reason": transfer.reason,
             "balance_difference": str(settlement.balance_difference),
             "cash_difference": (
                 None if settlement.cash_difference is None else str(settlement.cash_difference)
@@ -106,13 +114,13 @@ def settlements_endpoint(request: HttpRequest) -> JsonResponse:
 
     result = ingest_settlement(location=location, data=data)
     if result.outcome == "created":
-        return _answer(request, result.settlement, 201)
+        return _answer(request, result.settlement, 201, untouched=True)
     if result.outcome == "unchanged":
         return _answer(request, result.settlement, 200)
     if result.outcome == "corrected":
         # The stored settlement did not balance, so it was never posted: the till's
         # corrected one replaces it (the old version is kept as a SettlementRevision).
-        return _answer(request, result.settlement, 200, corrected=True)
+        return _answer(request, result.settlement, 200, corrected=True, untouched=True)
     settlement = result.settlement
     return _error(
         409,
@@ -122,7 +130,7 @@ def settlements_endpoint(request: HttpRequest) -> JsonResponse:
         ).format(register=settlement.register_id, z=settlement.z_number),
         path="z_number",
         id=settlement.pk,
-        state=settlement.state,
+        state=provider().status(settlement).state,
         url=request.build_absolute_uri(reverse("settlements:detail", args=[settlement.pk])),
     )
 

@@ -1,4 +1,4 @@
-"""A settlement as plain values, and the arithmetic of DESIGN.md 4.1.
+"""A settlement as plain values, and the arithmetic of ../shared/DESIGN.md 4.1.
 
 No Django, no I/O: the ingestion parser produces a `SettlementData`, the model stores it,
 `Settlement.as_data()` gives it back, and the voucher builder consumes it.
@@ -16,7 +16,7 @@ CASH_METHOD = "cash"
 
 
 def q2(value: Decimal) -> Decimal:
-    """Round to øre, half away from zero (DESIGN.md 4.1)."""
+    """Round to øre, half away from zero (../shared/DESIGN.md 4.1)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.models import Location, Organization, Register
 
-from .models import Settlement
+from .transfer import provider
 
 
 class SettlementFilterForm(forms.Form):
@@ -31,7 +31,7 @@ class SettlementFilterForm(forms.Form):
         )
         self.fields["register"].queryset = registers.order_by("location__name", "code")
         self.fields["register"].label_from_instance = lambda r: f"{r.code} ({r.location.name})"
-        self.fields["state"].choices = [("", _("Alle")), *Settlement.State.choices]
+        self.fields["state"].choices = [("", _("Alle")), *provider().state_choices()]
 
     def filter(self, queryset):
         """The queryset narrowed by the filters; an invalid one is shown as such and ignored."""
@@ -45,7 +45,7 @@ class SettlementFilterForm(forms.Form):
             register = data["register"]
             queryset = queryset.filter(location_id=register.location_id, register_id=register.code)
         if data.get("state"):
-            queryset = queryset.filter(state=data["state"])
+            queryset = provider().filter_state(queryset, data["state"])
         if data.get("date_from"):
             queryset = queryset.filter(business_date__gte=data["date_from"])
         if data.get("date_to"):

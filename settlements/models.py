@@ -1,4 +1,4 @@
-"""A till's daily settlement (dagsoppgjør, the Z-report) and its lines (DESIGN.md 4.1)."""
+"""A till's daily settlement (dagsoppgjør, the Z-report) and its lines (../shared/DESIGN.md 4.1)."""
 
 from decimal import Decimal
 
@@ -22,17 +22,8 @@ ZERO = Decimal("0.00")
 
 
 class Settlement(models.Model):
-    class State(models.TextChoices):
-        # Waiting for its transfer run (or for the business day to end).
-        PENDING = "pending", _("venter")
-        # Claimed by an export run; the POST to Visma is under way.
-        POSTING = "posting", _("overføres")
-        POSTED = "posted", _("overført")
-        # A POST whose outcome is unknown (timeout, reset, 5xx after sending): the next
-        # attempt searches Visma for the reference before it posts again.
-        UNCERTAIN = "uncertain", _("usikker")
-        FAILED = "failed", _("feilet")
-        NEEDS_ACTION = "needs_action", _("trenger handling")
+    """What the till said, and whether it balances. Its transfer to an accounting system
+    (state, problem, voucher) belongs to the integration that makes it (settlements.transfer)."""
 
     organization = models.ForeignKey(Organization, models.CASCADE, related_name="settlements")
     location = models.ForeignKey(Location, models.PROTECT, related_name="settlements")
@@ -64,14 +55,6 @@ class Settlement(models.Model):
     payload = models.JSONField()
     content_hash = models.CharField(max_length=64)
 
-    state = models.CharField(
-        _("status"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True
-    )
-    # Why a settlement needs action, as a code the software acts on ("unbalanced",
-    # "mapping_missing", "period_locked", "account_missing", "connection", ...) and as a
-    # Norwegian sentence the shop owner reads (what is wrong and what to do).
-    problem_code = models.CharField(max_length=40, blank=True, db_index=True)
-    state_reason = models.TextField(_("årsak"), blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -85,7 +68,6 @@ class Settlement(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["organization", "state", "business_date"]),
             models.Index(fields=["organization", "-business_date"]),
         ]
 
@@ -100,16 +82,6 @@ class Settlement(models.Model):
     @property
     def is_balanced(self) -> bool:
         return self.balance_difference == 0
-
-    @property
-    def reason_text(self) -> str:
-        """The reason for the state, in the reader's language where the software words it
-        itself (an unbalanced settlement), else the stored sentence."""
-        from .texts import UNBALANCED, unbalanced_reason
-
-        if self.problem_code == UNBALANCED and self.balance_difference:
-            return unbalanced_reason(self.balance_difference)
-        return self.state_reason
 
     def as_data(self) -> SettlementData:
         """The settlement as plain values (for the voucher builder). Prefetch
@@ -231,7 +203,7 @@ class SeenName(models.Model):
 class SettlementRevision(models.Model):
     """A version of a settlement that the till replaced with a corrected one.
 
-    Only a settlement that does not balance (so was never posted, DESIGN.md 4.1: "never
+    Only a settlement that does not balance (so was never posted, ../shared/DESIGN.md 4.1: "never
     posted until fixed") can be replaced, by the till sending the same register and
     Z-number again with corrected content. The replaced version is kept here, so the
     shop owner and the accountant see what came first and when it was corrected."""

@@ -1,4 +1,4 @@
-"""From a till's JSON body to a `SettlementData` (DESIGN.md 4.1), or every reason it is not one.
+"""From a till's JSON body to a `SettlementData` (../shared/DESIGN.md 4.1), or every reason it is not one.
 
 The API and the import command both go through `decode_body` and `parse_settlement`, so a
 body is accepted or refused the same way wherever it comes from. Every bad field is

@@ -1,4 +1,4 @@
-"""The JSON Schema of the settlement body (DESIGN.md 4.1), published for POS vendors at
+"""The JSON Schema of the settlement body (../shared/DESIGN.md 4.1), published for POS vendors at
 /api/v1/schema/settlement.json.
 
 Written by hand to say the same as `settlements.parsing`; the parser stays the authority

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from backoffice.models import Location, Register
 
 from .domain import PaymentData, SaleLineData, SettlementData, rate_key
 from .models import CashMovement, Payment, SaleLine, SeenName, Settlement, SettlementRevision
 from .parsing import canonical, content_hash
-from .texts import UNBALANCED, unbalanced_reason
 
 Outcome = Literal["created", "unchanged", "conflict", "corrected"]
 
@@ -58,20 +57,6 @@ def record_seen_names(
     )
 
 
-def _state_of(data: SettlementData) -> dict:
-    if data.balance_difference == 0:
-        return {"state": Settlement.State.PENDING, "problem_code": "", "state_reason": ""}
-    # Stored in Norwegian whatever language the request spoke (the page translates the
-    # "unbalanced" reason itself from the difference).
-    with translation.override("nb"):
-        reason = unbalanced_reason(data.balance_difference)
-    return {
-        "state": Settlement.State.NEEDS_ACTION,
-        "problem_code": UNBALANCED,
-        "state_reason": reason,
-    }
-
-
 def _content_fields(data: SettlementData, payload: dict, digest: str) -> dict:
     """Everything of a settlement that comes from the till's body (not its identity)."""
     cash_count = data.cash_count
@@ -93,7 +78,6 @@ def _content_fields(data: SettlementData, payload: dict, digest: str) -> dict:
         "cash_difference": data.cash_difference,
         "payload": payload,
         "content_hash": digest,
-        **_state_of(data),
     }
 
 
@@ -144,14 +128,6 @@ def _create(location: Location, data: SettlementData, payload: dict, digest: str
     return settlement
 
 
-def _waits_for_correction(settlement: Settlement) -> bool:
-    # Only a settlement that does not balance is replaceable: it is never claimed for a
-    # transfer (export.due_settlements leaves it out), so nothing of it is in Visma.
-    return (
-        settlement.state == Settlement.State.NEEDS_ACTION and settlement.problem_code == UNBALANCED
-    )
-
-
 def _resent(
     location: Location, data: SettlementData, payload: dict, digest: str
 ) -> IngestResult | None:
@@ -165,7 +141,9 @@ def _resent(
             return None
         if existing.content_hash == digest:
             return IngestResult(existing, "unchanged")
-        if not _waits_for_correction(existing):
+        # Only a settlement that does not balance is replaceable: no transfer ever takes
+        # one (an integration's due settlements balance), so nothing of it is booked.
+        if existing.is_balanced:
             return IngestResult(existing, "conflict")
         SettlementRevision.objects.create(
             settlement=existing,
@@ -188,7 +166,8 @@ def _resent(
 def ingest_settlement(*, location: Location, data: SettlementData) -> IngestResult:
     """Store a parsed settlement for a store, exactly once.
 
-    created: stored now (state "venter", or "trenger handling" when it does not balance).
+    created: stored now (to be transferred, or waiting for a correction when it does not
+        balance).
     unchanged: the same content was stored before (nothing written).
     corrected: other content for a stored settlement that does not balance: it replaces
         that one (kept as a SettlementRevision) and is posted if it balances now.

@@ -10,6 +10,7 @@ from backoffice.tenancy import member_required
 from .forms import SettlementFilterForm
 from .models import Settlement
 from .report import zreport
+from .transfer import provider
 
 PAGE_SIZE = 50
 
@@ -18,9 +19,9 @@ PAGE_SIZE = 50
 def settlement_list(request):
     form = SettlementFilterForm(request.GET or None, organization=request.org)
     settlements = form.filter(
-        # visma_export: the voucher number of posted settlements, in the same query.
-        Settlement.objects.filter(organization=request.org).select_related(
-            "location", "visma_export"
+        # with_transfer: each row's transfer state (and voucher number) in the same query.
+        provider().with_transfer(
+            Settlement.objects.filter(organization=request.org).select_related("location")
         )
     )
     page = Paginator(settlements, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -37,9 +38,9 @@ def settlement_list(request):
 @member_required
 def settlement_detail(request, pk: int):
     settlement = get_object_or_404(
-        Settlement.objects.select_related("location", "visma_export").prefetch_related(
-            "sales", "payments", "cash_movements", "revisions"
-        ),
+        provider()
+        .with_transfer(Settlement.objects.select_related("location"))
+        .prefetch_related("sales", "payments", "cash_movements", "revisions"),
         pk=pk,
         organization=request.org,
     )

@@ -77,3 +77,24 @@ def charlie(other_org) -> User:
 def api_key(location) -> str:
     _, raw = ApiKey.issue(location)
     return raw
+
+
+def status_of(settlement):
+    """A settlement's transfer as the pages show it (state, problem, reason), read afresh."""
+    from integrations.visma.selectors import transfer_of
+    from settlements.models import Settlement
+
+    pk = settlement if isinstance(settlement, int) else settlement.pk
+    return transfer_of(Settlement.objects.select_related("visma_export").get(pk=pk))
+
+
+def set_transfer(settlements, state: str, problem_code: str = "", reason: str = "", **fields):
+    """Put settlements (one, a list or a queryset) in a transfer state, as a run would."""
+    from integrations.visma.models import SettlementExport
+
+    items = [settlements] if hasattr(settlements, "pk") else list(settlements)
+    for settlement in items:
+        SettlementExport.objects.update_or_create(
+            settlement_id=settlement.pk,
+            defaults={"state": state, "problem_code": problem_code, "reason": reason, **fields},
+        )

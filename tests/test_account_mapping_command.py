@@ -11,8 +11,9 @@ from django.utils import translation
 
 from accounting.mapping import MappingData, SalesAccount
 from accounting.models import MappingChange
-from accounting.services import MAPPING_MISSING, export_mapping, load_mapping, save_mapping
-from settlements.models import Settlement
+from accounting.services import export_mapping, load_mapping, save_mapping
+from integrations.visma.models import Problem, SettlementExport
+from tests.conftest import status_of
 from tests.test_voucher_builder import settlement_from_json
 from tests.test_voucher_preview import make_settlement
 
@@ -180,9 +181,9 @@ def test_importing_the_missing_mapping_releases_blocked_settlements(
     waiting = make_settlement(
         location,
         settlement_from_json(worked_example["settlement"]),
-        state=Settlement.State.NEEDS_ACTION,
-        problem_code=MAPPING_MISSING,
+        state=SettlementExport.State.NEEDS_ACTION,
+        problem_code=Problem.MAPPING_MISSING,
     )
     run("import", "--org", "fjordkafe", write(tmp_path, worked_example["mapping"]))
     waiting.refresh_from_db()
-    assert waiting.state == Settlement.State.PENDING
+    assert status_of(waiting).state == SettlementExport.State.PENDING

@@ -1,4 +1,4 @@
-"""The operators' commands of DESIGN.md 4.4: create_organization, create_location, seed_demo."""
+"""The operators' commands of ../shared/DESIGN.md 4.4: create_organization, create_location, seed_demo."""
 
 import json
 from io import StringIO
@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from backoffice.models import ApiKey, Location, Membership, Organization, Register
 from settlements.models import Settlement
+from tests.conftest import status_of
 
 
 def run(name: str, *args, **options) -> str:
@@ -161,7 +162,7 @@ def test_it_seeds_the_demo_and_a_second_run_changes_nothing(client):
     assert len(days) == 30
     assert settlements.count() > 60
     # Realistic and balanced: every one is waiting for its transfer, some cash is off.
-    assert set(settlements.values_list("state", flat=True)) == {"pending"}
+    assert {status_of(s).state for s in settlements} == {"pending"}
     assert settlements.exclude(cash_difference=0).exists()
     assert set(settlements.values_list("sales__vat_rate", flat=True)) == {15, 25}
 

@@ -14,15 +14,15 @@ from accounting.catalog import Catalog, KnownAccount, KnownVatCode
 from accounting.mapping import MappingData, SalesAccount, mapping_from_json
 from accounting.models import MappingChange
 from accounting.services import (
-    MAPPING_MISSING,
     apply_standard_chart,
     export_mapping,
     import_mapping,
     load_mapping,
-    release_blocked,
     save_mapping,
 )
-from settlements.models import Settlement
+from integrations.visma.models import Problem, SettlementExport
+from integrations.visma.state import release_blocked
+from tests.conftest import status_of
 from tests.test_voucher_builder import settlement_from_json
 from tests.test_voucher_preview import make_settlement
 
@@ -477,14 +477,14 @@ def blocked(location, worked_example):
     waiting = make_settlement(
         location,
         data,
-        state=Settlement.State.NEEDS_ACTION,
-        problem_code=MAPPING_MISSING,
-        state_reason="Betalingsmåten vipps mangler konto",
+        state=SettlementExport.State.NEEDS_ACTION,
+        problem_code=Problem.MAPPING_MISSING,
+        reason="Betalingsmåten vipps mangler konto",
     )
     unbalanced = make_settlement(
         location,
         settlement_from_json({**worked_example["settlement"], "z_number": 1043, "tips": "1.00"}),
-        state=Settlement.State.NEEDS_ACTION,
+        state=SettlementExport.State.NEEDS_ACTION,
         problem_code="unbalanced",
     )
     return waiting, unbalanced
@@ -495,16 +495,16 @@ def test_saving_the_missing_mapping_makes_a_blocked_settlement_postable(admin_cl
     # Everything but vipps: still blocked.
     admin_client.post(URL, full_post(**{"payment-2-account": ""}))
     waiting.refresh_from_db()
-    assert waiting.state == Settlement.State.NEEDS_ACTION
+    assert status_of(waiting).state == SettlementExport.State.NEEDS_ACTION
 
     admin_client.post(URL, full_post())
 
     waiting.refresh_from_db()
     unbalanced.refresh_from_db()
-    assert waiting.state == Settlement.State.PENDING
-    assert (waiting.problem_code, waiting.state_reason) == ("", "")
-    assert unbalanced.state == Settlement.State.NEEDS_ACTION
-    assert unbalanced.problem_code == "unbalanced"
+    assert status_of(waiting).state == SettlementExport.State.PENDING
+    assert (status_of(waiting).problem, status_of(waiting).reason) == ("", "")
+    assert status_of(unbalanced).state == SettlementExport.State.NEEDS_ACTION
+    assert status_of(unbalanced).problem == "unbalanced"
 
 
 def test_release_blocked_releases_only_completely_mapped_settlements(org, blocked, worked_example):
@@ -513,7 +513,7 @@ def test_release_blocked_releases_only_completely_mapped_settlements(org, blocke
     # save_mapping calls release_blocked itself.
     save_mapping(organization=org, mapping=mapping_from_json(worked_example["mapping"]))
     waiting.refresh_from_db()
-    assert waiting.state == Settlement.State.PENDING
+    assert status_of(waiting).state == SettlementExport.State.PENDING
     assert release_blocked(organization=org) == 0
 
 
@@ -522,7 +522,7 @@ def test_release_blocked_leaves_other_organisations_alone(org, other_org, blocke
     import_mapping(organization=other_org, data=worked_example["mapping"])
     assert release_blocked(organization=other_org) == 0
     waiting.refresh_from_db()
-    assert waiting.state == Settlement.State.NEEDS_ACTION
+    assert status_of(waiting).state == SettlementExport.State.NEEDS_ACTION
 
 
 def test_it_shows_where_a_saved_kontooppsett_no_longer_fits_the_company(

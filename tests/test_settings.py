@@ -117,7 +117,7 @@ def test_it_documents_every_variable_in_the_env_example():
         if "=" in line and not line.startswith("#")
     }
 
-    # DESIGN.md 4.3, every one of them.
+    # ../shared/DESIGN.md 4.3, every one of them.
     assert {
         "DATABASE_URL",
         "REDIS_URL",

@@ -1,4 +1,4 @@
-"""POST /api/v1/settlements as a till (and its vendor) meets it (DESIGN.md 4.1)."""
+"""POST /api/v1/settlements as a till (and its vendor) meets it (../shared/DESIGN.md 4.1)."""
 
 import copy
 import datetime as dt
@@ -10,10 +10,12 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from backoffice.models import ApiKey, Register
+from integrations.visma.models import SettlementExport
 from settlements import services
 from settlements.models import CashMovement, Payment, SaleLine, Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
+from tests.conftest import set_transfer, status_of
 
 URL = "/api/v1/settlements"
 
@@ -120,14 +122,14 @@ def test_it_answers_409_for_the_same_z_number_with_other_content(client, api_key
 
 def test_it_never_overwrites_a_posted_settlement(client, api_key, body):
     post(client, body, api_key)
-    Settlement.objects.update(state=Settlement.State.POSTED)
+    set_transfer(Settlement.objects.all(), SettlementExport.State.POSTED)
     changed = copy.deepcopy(body)
     changed["payments"][1]["amount"] = "6000.00"
 
     assert post(client, changed, api_key).status_code == 409
     assert post(client, body, api_key).status_code == 200
     settlement = Settlement.objects.get()
-    assert settlement.state == Settlement.State.POSTED
+    assert status_of(settlement).state == SettlementExport.State.POSTED
     assert settlement.total_payments == Decimal("10649.60")
 
 
@@ -187,9 +189,9 @@ def test_it_stores_an_unbalanced_settlement_as_needing_action(client, api_key, b
     assert answer["state"] == "needs_action"
     assert answer["balance_difference"] == "10.00"
     settlement = Settlement.objects.get()
-    assert settlement.state == Settlement.State.NEEDS_ACTION
-    assert settlement.problem_code == "unbalanced"
-    assert "10,00 kr mer" in settlement.state_reason
+    assert status_of(settlement).state == SettlementExport.State.NEEDS_ACTION
+    assert status_of(settlement).problem == "unbalanced"
+    assert "10,00 kr mer" in status_of(settlement).reason
 
 
 def test_it_stores_a_shortfall_in_payments_with_the_difference(client, api_key, body):
@@ -199,7 +201,7 @@ def test_it_stores_a_shortfall_in_payments_with_the_difference(client, api_key, 
     answer = post(client, short, api_key).json()
 
     assert answer["balance_difference"] == "-0.50"
-    assert "0,50 kr mindre" in Settlement.objects.get().state_reason
+    assert "0,50 kr mindre" in status_of(Settlement.objects.get()).reason
 
 
 def test_it_accepts_a_settlement_with_only_the_required_fields(client, api_key):
@@ -217,7 +219,7 @@ def test_it_accepts_a_settlement_with_only_the_required_fields(client, api_key):
     assert response.json()["cash_difference"] is None
     settlement = Settlement.objects.get()
     assert settlement.total_vat == Decimal("15.00")
-    assert settlement.state == Settlement.State.PENDING
+    assert status_of(settlement).state == SettlementExport.State.PENDING
 
 
 # --------------------------------------------------------------------------- 400

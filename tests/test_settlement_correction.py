@@ -1,4 +1,4 @@
-"""A settlement that does not balance is never posted until fixed (DESIGN.md 4.1): the till
+"""A settlement that does not balance is never posted until fixed (../shared/DESIGN.md 4.1): the till
 fixes it by sending the corrected one under the same register and Z-number. A settlement
 that balances may be in Visma and is never overwritten (409)."""
 
@@ -10,10 +10,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from integrations.visma.export import due_settlements
+from integrations.visma.models import SettlementExport
+from integrations.visma.selectors import due_settlements
 from settlements.models import Payment, SaleLine, Settlement, SettlementRevision
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
+from tests.conftest import status_of
 from tests.test_ingest_economy import race
 from tests.test_settlement_api import post
 
@@ -45,8 +47,8 @@ def test_it_replaces_an_unbalanced_settlement_with_the_corrected_one(
     assert answer["state"] == "pending"
     assert answer["balance_difference"] == "0.00"
     settlement = Settlement.objects.get()
-    assert settlement.state == Settlement.State.PENDING
-    assert (settlement.problem_code, settlement.state_reason) == ("", "")
+    assert status_of(settlement).state == SettlementExport.State.PENDING
+    assert (status_of(settlement).problem, status_of(settlement).reason) == ("", "")
     assert settlement.total_payments == Decimal("10649.60")
     assert sorted(Payment.objects.values_list("amount", flat=True)) == [
         Decimal("300.00"),
@@ -92,7 +94,7 @@ def test_it_takes_a_correction_that_still_does_not_balance(client, api_key, body
 
     assert answer["corrected"] is True
     assert (answer["state"], answer["balance_difference"]) == ("needs_action", "-0.50")
-    assert "0,50 kr mindre" in Settlement.objects.get().state_reason
+    assert "0,50 kr mindre" in status_of(Settlement.objects.get()).reason
     assert post(client, body, api_key).json()["state"] == "pending"
     assert SettlementRevision.objects.count() == 2
 
@@ -104,7 +106,7 @@ def test_it_never_overwrites_a_balanced_settlement_with_an_unbalanced_one(
 
     assert post(client, unbalanced, api_key).status_code == 409
     assert not SettlementRevision.objects.exists()
-    assert Settlement.objects.get().state == Settlement.State.PENDING
+    assert status_of(Settlement.objects.get()).state == SettlementExport.State.PENDING
 
 
 def test_the_corrected_settlement_is_due_for_the_transfer(client, api_key, org, body, unbalanced):
@@ -144,7 +146,7 @@ def test_import_settlements_reports_a_correction(tmp_path, location, body, unbal
     assert "corrected KASSE-1 Z1042" in lines[0]
     assert "did not balance" in lines[0]
     assert lines[-1] == "0 created, 0 unchanged, 1 corrected, 0 conflict, 0 invalid"
-    assert Settlement.objects.get().state == Settlement.State.PENDING
+    assert status_of(Settlement.objects.get()).state == SettlementExport.State.PENDING
 
 
 @pytest.mark.django_db(transaction=True)
@@ -157,6 +159,6 @@ def test_two_corrections_at_once_replace_it_once(location, body, unbalanced, mon
     assert race(location, [body, other], monkeypatch) == ["conflict", "corrected"]
 
     settlement = Settlement.objects.get()
-    assert settlement.state == Settlement.State.PENDING
+    assert status_of(settlement).state == SettlementExport.State.PENDING
     assert settlement.payments.count() == 4
     assert SettlementRevision.objects.count() == 1

@@ -9,9 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backoffice.models import Location, Register
+from integrations.visma.models import SettlementExport
 from settlements.models import Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
+from tests.conftest import set_transfer
 
 URL = "/dagsoppgjor/"
 
@@ -105,7 +107,7 @@ def test_it_filters_by_store_register_state_and_dates(
     add(location, worked_example, z=1, day="2026-11-20")
     add(location, worked_example, z=2, day="2026-11-21", register="KASSE-2")
     add(bryggen, worked_example, z=3, day="2026-11-22")
-    Settlement.objects.filter(z_number=3).update(state=Settlement.State.POSTED)
+    set_transfer(Settlement.objects.filter(z_number=3), SettlementExport.State.POSTED)
     add(bryggen, worked_example, z=4, day="2026-11-23")
     client.force_login(alice)
     kasse2 = Register.objects.get(location=location, code="KASSE-2")

@@ -1,4 +1,4 @@
-"""The voucher builder (DESIGN.md 4.2): the worked example to the øre, every category on its
+"""The voucher builder (../shared/DESIGN.md 4.2): the worked example to the øre, every category on its
 own, sides, zero rows, and refusing what it cannot map or balance. Pure: no database."""
 
 import datetime as dt
@@ -29,7 +29,7 @@ D = Decimal
 
 
 def settlement_from_json(body: dict, **extra) -> SettlementData:
-    """A settlement body (DESIGN.md 4.1) as SettlementData, for tests (no ingestion needed)."""
+    """A settlement body (../shared/DESIGN.md 4.1) as SettlementData, for tests (no ingestion needed)."""
 
     def sale(line):
         rate = normalize_rate(line["vat_rate"])

@@ -13,6 +13,7 @@ from accounting.services import import_mapping
 from settlements.domain import SettlementData
 from settlements.models import Settlement
 from settlements.services import ingest_settlement
+from tests.conftest import set_transfer
 from tests.test_voucher_builder import settlement_from_json
 
 D = Decimal
@@ -23,7 +24,7 @@ def make_settlement(location, data: SettlementData, **fields) -> Settlement:
     `fields` (a state, a reason) set afterwards."""
     settlement = ingest_settlement(location=location, data=data).settlement
     if fields:
-        Settlement.objects.filter(pk=settlement.pk).update(**fields)
+        set_transfer(settlement, **fields)
         settlement.refresh_from_db()
     return settlement
 

@@ -1,4 +1,4 @@
-"""A banner on every page while the Visma connection needs an admin (DESIGN.md 2)."""
+"""A banner on every page while the Visma connection needs an admin (../shared/DESIGN.md 2)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _

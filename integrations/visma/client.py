@@ -24,12 +24,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
 from redis.exceptions import RedisError
 from urllib3.exceptions import NewConnectionError
+
+if TYPE_CHECKING:
+    from accounting.builder import Voucher
 
 logger = logging.getLogger(__name__)
 
@@ -306,7 +309,7 @@ def _transport_error(exc: requests.RequestException) -> TransportError:
     return TransportError(f"Request to Visma failed: {type(exc).__name__}", maybe_sent=True)
 
 
-def dumps(payload: Any) -> str:
+def dumps(payload: Any, **options: Any) -> str:
     """JSON text of `payload`; Decimal amounts become JSON numbers with exactly their own
     digits ("4800.00"), never through a binary float."""
     decimals: list[Decimal] = []
@@ -321,11 +324,27 @@ def dumps(payload: Any) -> str:
             return value.isoformat()
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
-    text = json.dumps(payload, default=default, ensure_ascii=False)
+    text = json.dumps(payload, default=default, ensure_ascii=False, **options)
     return _DECIMAL_MARK.sub(lambda m: format(decimals[int(m.group(1))], "f"), text)
 
 
 _DECIMAL_MARK = re.compile(r'"\\u0000decimal(\d+)\\u0000"')
+
+
+class ExactJSONEncoder(json.JSONEncoder):
+    """For a JSONField that stores amounts as they were sent: Decimal as a JSON number
+    with its own digits."""
+
+    def encode(self, o: Any) -> str:
+        return dumps(o)
+
+
+class ExactJSONDecoder(json.JSONDecoder):
+    """Reads such a field back with its numbers as Decimal, never float."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("parse_float", Decimal)
+        super().__init__(*args, **kwargs)
 
 
 def _request(
@@ -592,3 +611,33 @@ def create_voucher(
         "POST", "vouchers", token, endpoint="vouchers", params=params, payload=payload
     )
     return _require(body, "created voucher", {"Id": (str,)}, write=True)
+
+
+def voucher_body(voucher: Voucher, vat_code_ids: dict[str, str]) -> dict:
+    """Visma's VoucherApi body of a provider-neutral voucher (accounting.builder).
+
+    Amounts stay Decimal (sent as JSON numbers with their 2 decimals, see `dumps`); our
+    VAT codes travel as Visma's VatCodeId on the sales rows (`vat_code_ids`: code → id).
+    https://eaccountingapi.vismaonline.com/swagger/ui/index#!/Vouchers/Vouchers_Post"""
+    rows = []
+    for row in voucher.rows:
+        item: dict[str, Any] = {
+            "AccountNumber": row.account,
+            "DebitAmount": row.debit,
+            "CreditAmount": row.credit,
+            "TransactionText": row.text[:60],
+        }
+        if row.vat_code:
+            item["VatCodeId"] = vat_code_ids.get(row.vat_code)
+        rows.append(item)
+    return {
+        "VoucherDate": voucher.voucher_date.isoformat(),
+        "VoucherText": voucher.text[:1000],
+        "Rows": rows,
+    }
+
+
+def exact_json(payload: Any) -> Any:
+    """`payload` as it went over the wire, for a stored copy: amounts stay Decimal with
+    their own digits (4800.00, never the float 4800.0), dates become text."""
+    return json.loads(dumps(payload), parse_float=Decimal)

@@ -18,7 +18,7 @@ the run: a run still queued and never started TRANSFER_REQUEUE_SECONDS after it 
 is claimed by a later tick (`claim_stalled_runs`, the same compare-and-set) and sent
 again. Without that, a lost task would silently delay a Månedlig organisation by a month.
 A task that turns up twice after all is harmless: settlements are claimed one by one
-(export._claim) and a finished run is not run again (tasks._finished).
+(state.claim) and a finished run is not run again (tasks._finished).
 """
 
 from __future__ import annotations

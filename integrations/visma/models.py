@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.models import Organization
 
 from . import crypto
+from .client import ExactJSONDecoder, ExactJSONEncoder
 
 DEFAULT_RUN_TIME = time(6, 0)
 # An access token that expires within this margin is refreshed before use: a request that
@@ -299,19 +300,64 @@ class ExportRun(models.Model):
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
 
+class Problem:
+    """Why a transfer needs action (SettlementExport.problem_code), as a code the software
+    acts on. All but UNBALANCED heal by themselves on a later run once the cause is fixed;
+    UNBALANCED (the settlement itself, never stored here) needs a corrected settlement."""
+
+    UNBALANCED = "unbalanced"
+    MAPPING_MISSING = "mapping_missing"
+    CONNECTION = "connection"
+    PERIOD_LOCKED = "period_locked"
+    FISCAL_YEAR_MISSING = "fiscal_year_missing"
+    ACCOUNT_MISSING = "account_missing"
+    VAT_CODE_MISSING = "vat_code_missing"
+    REJECTED = "rejected"
+    TRANSIENT = "transient"
+    # Uncertain, and the POST may still be under way at Visma (selectors.waiting_for_answer).
+    IN_FLIGHT = "in_flight"
+
+
 class SettlementExport(models.Model):
-    """What the transfer knows of one settlement: the voucher Visma made of it (id and
-    number, the exact payload sent and Visma's answer) and its retry bookkeeping."""
+    """The transfer of one settlement to Visma, and its only owner: its state, the problem
+    that stops it, the voucher Visma made of it (id and number, the exact payload sent and
+    Visma's answer) and its retry bookkeeping. Written only by `state.py`; read through
+    `selectors.py`. A settlement without a row has not been touched by a transfer yet."""
+
+    class State(models.TextChoices):
+        # Waiting for its transfer run (or for the business day to end).
+        PENDING = "pending", _("venter")
+        # Claimed by an export run; the POST to Visma is under way.
+        POSTING = "posting", _("overføres")
+        POSTED = "posted", _("overført")
+        # A POST whose outcome is unknown (timeout, reset, 5xx after sending): the next
+        # attempt searches Visma for the reference before it posts again.
+        UNCERTAIN = "uncertain", _("usikker")
+        FAILED = "failed", _("feilet")
+        NEEDS_ACTION = "needs_action", _("trenger handling")
 
     settlement = models.OneToOneField(
         "settlements.Settlement", models.CASCADE, related_name="visma_export"
     )
+    state = models.CharField(
+        _("status"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    # Why it needs action, as a Problem code and as a Norwegian sentence the shop owner
+    # reads (what is wrong and what to do).
+    problem_code = models.CharField(max_length=40, blank=True, db_index=True)
+    reason = models.TextField(_("årsak"), blank=True)
+    # The last change of state: the claim compares it (compare-and-set), and a claim or an
+    # unanswered POST older than STALE_CLAIM is taken as a dead worker's.
+    updated_at = models.DateTimeField(default=timezone.now)
     visma_voucher_id = models.CharField(max_length=64, blank=True)
     voucher_number = models.CharField(_("bilagsnummer"), max_length=64, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     # found = recorded from a search of Visma after an answer was lost, not from a 201.
     found_by_search = models.BooleanField(default=False)
-    payload = models.JSONField(null=True, blank=True)
+    # Exactly as sent: amounts as JSON numbers with their digits, read back as Decimal.
+    payload = models.JSONField(
+        null=True, blank=True, encoder=ExactJSONEncoder, decoder=ExactJSONDecoder
+    )
     response = models.JSONField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     # Write-ahead flag: set before a POST is sent, cleared by a definite answer. While set,

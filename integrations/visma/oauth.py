@@ -1,4 +1,4 @@
-"""Visma's identity server (DESIGN.md 3): authorization code flow with PKCE S256, client
+"""Visma's identity server (../shared/DESIGN.md 3): authorization code flow with PKCE S256, client
 authentication client_secret_basic, refresh tokens that rotate on every use, revocation.
 
 Authlib's requests client does the protocol; this module names the endpoints, turns its

@@ -1,5 +1,5 @@
 """When the next transfer runs: daily at the chosen time, weekly on Mondays, monthly on
-the 1st, always at the organisation's time of day in Europe/Oslo (DESIGN.md 2).
+the 1st, always at the organisation's time of day in Europe/Oslo (../shared/DESIGN.md 2).
 
 A pure function so the page (display), the settings form (next_run_at) and the dispatcher
 of the scheduled transfer compute the same thing.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,7 +26,7 @@ from .models import (
     VismaFiscalYear,
     VismaVatCode,
 )
-from .schedule import OSLO, next_run_after
+from .schedule import next_run_after
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +167,7 @@ def refresh_company_data(organization: Organization) -> ChartSummary:
     vat_codes = tokens.call(organization, client.list_vat_codes)
     years = tokens.call(organization, client.list_fiscal_years)
 
-    today = timezone.now().astimezone(OSLO).date()
+    today = timezone.localdate()
     current_year = next((y.id for y in years if y.start_date <= today <= y.end_date), None)
     chosen: dict[int, client.Account] = {}
     for account in accounts:
@@ -233,29 +232,6 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(value) if value else None
     except ValueError:
         return None
-
-
-def posting_date_problem(organization: Organization, day: date) -> str | None:
-    """Why Visma would refuse a voucher dated `day`, judged from the cached company data
-    (None when nothing is known against it): no fiscal year (3001), a locked year (4038) or
-    a date on or before the company's lock date (4026)."""
-    connection = VismaConnection.objects.filter(organization=organization).first()
-    if connection is None or connection.company_refreshed_at is None:
-        return None
-    years = list(VismaFiscalYear.objects.filter(organization=organization))
-    year = next((y for y in years if y.start_date <= day <= y.end_date), None)
-    if years and year is None:
-        return _("Visma-selskapet har ikke noe regnskapsår for %(day)s.") % {"day": day}
-    if year is not None and year.is_locked:
-        return _("Regnskapsåret %(start)s–%(end)s er låst i Visma.") % {
-            "start": year.start_date,
-            "end": year.end_date,
-        }
-    if connection.accounting_locked_to and day <= connection.accounting_locked_to:
-        return _("Regnskapet i Visma er låst til og med %(date)s.") % {
-            "date": connection.accounting_locked_to
-        }
-    return None
 
 
 # ---------------------------------------------------------------------------- schedule

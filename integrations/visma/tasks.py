@@ -12,7 +12,7 @@ from django.utils import timezone
 from backoffice.models import Organization
 from settlements.models import Settlement
 
-from . import dispatch, export
+from . import dispatch, transfer
 from .models import ExportRun
 
 logger = logging.getLogger(__name__)
@@ -80,8 +80,8 @@ def export_organization_task(self, organization_id: int, trigger: str = "schedul
     if _finished(run):
         return None
     try:
-        result = export.export_organization(organization=organization, trigger=trigger, run=run)
-    except export.TransientRunError as exc:
+        result = transfer.export_organization(organization=organization, trigger=trigger, run=run)
+    except transfer.TransientRunError as exc:
         if self.request.retries >= self.max_retries:
             # Given up: say so on the page (the next scheduled run starts afresh).
             _abort(run, exc)
@@ -94,7 +94,7 @@ def export_organization_task(self, organization_id: int, trigger: str = "schedul
     if result.retry_soon and self.request.retries < self.max_retries:
         # Settlements that failed for a passing reason (5xx, timeout, lost answer) get
         # another try soon instead of waiting for the next scheduled run; not before a
-        # POST that timed out has had its time to land (export.waiting_for_answer).
+        # POST that timed out has had its time to land (selectors.waiting_for_answer).
         countdown = max(_countdown(self.request.retries), math.ceil(result.seconds_until_retry()))
         self.retry(countdown=countdown, args=(organization_id, trigger))
     return result.summary()
@@ -110,13 +110,13 @@ def export_settlement_task(self, settlement_id: int, run_id=None):
     if _finished(run):
         return None
     try:
-        result = export.export_organization(
+        result = transfer.export_organization(
             organization=settlement.organization,
             trigger=ExportRun.Trigger.MANUAL,
             settlement_ids=[settlement_id],
             run=run,
         )
-    except export.TransientRunError as exc:
+    except transfer.TransientRunError as exc:
         if self.request.retries >= self.max_retries:
             _abort(run, exc)
             raise

@@ -1,5 +1,5 @@
 """Oppsett > Integrasjoner > Visma eAccounting: the settings, the connection, the connect
-flow (DESIGN.md 3, 4.5).
+flow (../shared/DESIGN.md 3, 4.5).
 
 The OAuth `state` is single-use and bound to this browser session and to the organisation
 that started the flow: the session keeps {state: {org_id, code_verifier, redirect_uri,
@@ -9,8 +9,6 @@ created}} and the callback pops it before looking at anything else.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,7 +25,6 @@ from backoffice.tenancy import admin_required, member_required
 from settlements.models import Settlement
 
 from . import client, oauth, services, tasks, tokens
-from .export import STALE_CLAIM, UNBALANCED, no_date, oslo_today
 from .forms import TransferSettingsForm
 from .models import (
     ExportRun,
@@ -38,6 +35,7 @@ from .models import (
     VismaVatCode,
 )
 from .schedule import next_run_after
+from .selectors import active_run, run_json, run_label, transfer_refusal
 
 SESSION_KEY = "visma_oauth_pending"
 STATE_MAX_AGE_SECONDS = 15 * 60
@@ -282,119 +280,6 @@ def refresh_chart(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------- transfer now
-
-
-# A queued or running run older than this is no longer followed on the pages: its worker
-# died or its retries (about three hours of them, see tasks.RETRY_COUNTDOWNS) are spent.
-# Without a limit a dead run would keep the page polling and "Overfør nå" blocked forever.
-FOLLOW_RUN_FOR = timedelta(hours=3)
-
-
-def active_run(organization) -> ExportRun | None:
-    """The organisation's latest run while it is queued or running (and not abandoned)."""
-    run = ExportRun.objects.filter(organization=organization).order_by("-created_at", "-id").first()
-    return run if run is not None and is_followed(run) else None
-
-
-def is_followed(run: ExportRun) -> bool:
-    return run.is_active and run.created_at > timezone.now() - FOLLOW_RUN_FOR
-
-
-def run_label(run: ExportRun) -> str:
-    """ "I kø" / "Overfører: 3 av 12" / "Ferdig", in the reader's language."""
-    if run.status == ExportRun.Status.RUNNING:
-        return _("Overfører: %(processed)s av %(total)s") % {
-            "processed": run.processed,
-            "total": run.total,
-        }
-    if run.status == ExportRun.Status.QUEUED:
-        return _("I kø")
-    if run.status == ExportRun.Status.DONE:
-        return _("Ferdig")
-    return _("Avbrutt")
-
-
-def run_json(run: ExportRun | None) -> dict:
-    if run is None:
-        return {
-            "status": None,
-            "total": 0,
-            "processed": 0,
-            "summary": {},
-            "active": False,
-            "label": "",
-        }
-    summary = run.summary if isinstance(run.summary, dict) else {}
-    return {
-        "status": run.status,
-        "total": run.total,
-        "processed": run.processed,
-        "summary": summary,
-        "active": is_followed(run),
-        "label": run_label(run),
-    }
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why "Overfør nå" on one settlement sends nothing, and what the admin is told."""
-
-    code: str  # posted | posting | unbalanced | too_early | too_old | not_connected
-    level: int
-    text: str
-
-
-def transfer_refusal(settlement: Settlement, *, connected: bool) -> Refusal | None:
-    """None when the settlement may be sent now; else why not. The export decides the same
-    (export.due_settlements); this says it to the admin instead of a run that does nothing."""
-    State = Settlement.State
-    if settlement.state == State.POSTED:
-        # Never re-sent: a second voucher would double the day's takings in the books.
-        return Refusal("posted", messages.INFO, _("Oppgjøret er allerede overført til Visma."))
-    if settlement.state == State.POSTING and settlement.updated_at > timezone.now() - STALE_CLAIM:
-        return Refusal("posting", messages.INFO, _("Oppgjøret overføres nå."))
-    if settlement.state == State.NEEDS_ACTION and settlement.problem_code == UNBALANCED:
-        return Refusal(
-            "unbalanced",
-            messages.WARNING,
-            _(
-                "Oppgjøret går ikke i balanse og kan ikke overføres. Kassen må sende et "
-                "rettet oppgjør."
-            ),
-        )
-    today = oslo_today()
-    if settlement.business_date >= today:
-        return Refusal(
-            "too_early",
-            messages.INFO,
-            _("Dagsoppgjøret overføres fra og med dagen etter forretningsdatoen, altså %(day)s.")
-            % {"day": no_date(settlement.business_date + timedelta(days=1))},
-        )
-    lookback = TransferSettings.for_organization(settlement.organization).lookback_days
-    if settlement.business_date < today - timedelta(days=lookback):
-        return Refusal(
-            "too_old",
-            messages.WARNING,
-            _(
-                "Oppgjøret er eldre enn %(days)s dager, som er så langt bakover overføringen "
-                "henter. Øk «Hent oppgjør bakover» under Oppsett > Integrasjoner for å "
-                "overføre det."
-            )
-            % {"days": lookback},
-        )
-    if not connected:
-        return Refusal(
-            "not_connected", messages.WARNING, _("Koble til Visma eAccounting før du overfører.")
-        )
-    return None
-
-
-def retry_label(settlement: Settlement) -> str:
-    """ "Prøv igjen" after a try that went wrong, else "Overfør nå"."""
-    State = Settlement.State
-    if settlement.state in (State.FAILED, State.UNCERTAIN, State.POSTING):
-        return _("Prøv igjen")
-    return _("Overfør nå")
 
 
 def _is_connected(organization) -> bool:

@@ -13,9 +13,11 @@ from playwright.sync_api import Page, expect
 
 from backoffice.management.commands.seed_demo import demo_settlement
 from backoffice.models import Location
+from integrations.visma.models import SettlementExport
 from settlements.models import Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
+from tests.conftest import status_of
 
 OSLO = ZoneInfo("Europe/Oslo")
 INTEGRATION_PATH = "/oppsett/integrasjoner/visma-eaccounting/"
@@ -35,7 +37,9 @@ def recent_settlements(location: Location, *, days: int = 3) -> list[Settlement]
         body = demo_settlement(location.code, "KASSE-1", today - dt.timedelta(days=offset), 0)
         result = ingest_settlement(location=location, data=parse_settlement(body))
         assert result.outcome == "created"
-        assert result.settlement.state == Settlement.State.PENDING, "a demo day balances"
+        assert status_of(result.settlement).state == SettlementExport.State.PENDING, (
+            "a demo day balances"
+        )
         settlements.append(result.settlement)
     return settlements
 

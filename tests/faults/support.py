@@ -20,16 +20,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import count
 
+from django.utils import timezone
+
 from backoffice.models import Location, Organization
-from integrations.visma.export import oslo_today
 from integrations.visma.models import SettlementExport
 from settlements.models import Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
+from tests.conftest import status_of
 from visma_sandbox import chart
 from visma_sandbox.models import SandboxVoucher
 
-State = Settlement.State
+State = SettlementExport.State
 
 SETTLEMENTS = int(os.getenv("FAULT_SETTLEMENTS", "200") or 200)
 SEED = int(os.getenv("FAULT_SEED", "20261129") or 20261129)
@@ -190,7 +192,7 @@ def populate(shops: list[Shop], count: int, rng: random.Random) -> Batch:
     """`count` postable settlements spread over the shops (their locations and registers,
     dates in the last 25 days that each company accepts), plus per shop one that does not
     balance and one of today (not due), and for Bakeri Nord one in its locked period."""
-    today = oslo_today()
+    today = timezone.localdate()
     batch = Batch()
     days_by_shop = {}
     for shop in shops:
@@ -215,7 +217,7 @@ def populate(shops: list[Shop], count: int, rng: random.Random) -> Batch:
         location, body = next_body(shop, rng.choice(days_by_shop[shop.organization.pk]))
         body["payments"][0]["amount"] = str(Decimal(body["payments"][0]["amount"]) + 1)
         settlement = _ingest(location, body)
-        assert settlement.state == State.NEEDS_ACTION
+        assert status_of(settlement).state == State.NEEDS_ACTION
         batch.unbalanced.add(settlement.pk)
         location, body = next_body(shop, today)
         batch.not_due.add(_ingest(location, body).pk)
@@ -271,11 +273,11 @@ def census(shops: list[Shop], batch: Batch) -> Census:
         if not found:
             lost += 1
             unexplained.append(
-                f"settlement {pk} has no voucher: {settlement.state} {settlement.state_reason!r}"
+                f"settlement {pk} has no voucher: {status_of(settlement).state} {status_of(settlement).reason!r}"
             )
             continue
-        if settlement.state != State.POSTED:
-            unexplained.append(f"settlement {pk} is in Visma but {settlement.state}")
+        if status_of(settlement).state != State.POSTED:
+            unexplained.append(f"settlement {pk} is in Visma but {status_of(settlement).state}")
             continue
         record = SettlementExport.objects.filter(settlement_id=pk).first()
         voucher = found[0]
@@ -291,11 +293,11 @@ def census(shops: list[Shop], batch: Batch) -> Census:
             wrong.append(f"settlement {pk} posted on {voucher.voucher_date}")
     for pk in batch.unbalanced | batch.locked:
         settlement = states[pk]
-        if settlement.state != State.NEEDS_ACTION or not settlement.state_reason:
-            unexplained.append(f"settlement {pk} {settlement.state} without a reason")
+        if status_of(settlement).state != State.NEEDS_ACTION or not status_of(settlement).reason:
+            unexplained.append(f"settlement {pk} {status_of(settlement).state} without a reason")
     for pk in batch.not_due:
-        if states[pk].state != State.PENDING:
-            unexplained.append(f"settlement {pk} of today is {states[pk].state}")
+        if status_of(states[pk]).state != State.PENDING:
+            unexplained.append(f"settlement {pk} of today is {status_of(states[pk]).state}")
     return Census(
         vouchers=sum(len(v) for v in by_settlement.values()),
         duplicates=duplicates,
@@ -334,4 +336,8 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60.0, step: float =
 
 def due_left(batch: Batch) -> int:
     """Postable settlements not yet posted."""
-    return Settlement.objects.filter(pk__in=batch.postable).exclude(state=State.POSTED).count()
+    return (
+        Settlement.objects.filter(pk__in=batch.postable)
+        .exclude(visma_export__state=State.POSTED)
+        .count()
+    )

@@ -27,9 +27,10 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from integrations.visma import client, export
+from integrations.visma import client, selectors, transfer
 from integrations.visma.models import (
     ExportRun,
+    Problem,
     SettlementExport,
     TransferSettings,
     VismaConnection,
@@ -54,7 +55,7 @@ from .support import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-State = Settlement.State
+State = SettlementExport.State
 
 # (d): the simulator answers after LATENCY, the client gives up after TIMEOUT; the voucher
 # is stored after the client gave up.
@@ -189,7 +190,7 @@ def test_it_posts_every_settlement_exactly_once_through_visma_faults(shops, conn
     runs one organisation after the other, round after round, as the scheduled task and
     its retries would; an admin reconnects after invalid_grant."""
     # A POST that timed out is searched for once it has had this long to land.
-    monkeypatch.setattr(export, "STALE_CLAIM", timedelta(seconds=2))
+    monkeypatch.setattr(selectors, "STALE_CLAIM", timedelta(seconds=2))
     rng = random.Random(SEED)
     batch = populate(shops, SETTLEMENTS, rng)
     plan = (
@@ -220,8 +221,8 @@ def test_it_posts_every_settlement_exactly_once_through_visma_faults(shops, conn
                 sandbox.set_fault(company=shop.company, fail_5xx=1)
                 injector.injected["b"] += 1
             try:
-                export.export_organization(organization=shop.organization)
-            except export.TransientRunError:
+                transfer.export_organization(organization=shop.organization)
+            except transfer.TransientRunError:
                 transient += 1
         reconnects += reconnect_where_needed(shops, connect)
         if injector.exhausted and not due_left(batch):
@@ -237,7 +238,7 @@ def test_it_posts_every_settlement_exactly_once_through_visma_faults(shops, conn
     time.sleep(max(0.0, injector.in_flight_until - time.monotonic()))
     sandbox.clear_faults()
     for shop in shops:
-        export.export_organization(organization=shop.organization)
+        transfer.export_organization(organization=shop.organization)
 
     # Every voucher whose answer was lost or timed out was found by the search, not sent
     # again: the doubt path did the work, not luck.
@@ -257,11 +258,13 @@ def test_it_posts_every_settlement_exactly_once_through_visma_faults(shops, conn
 def sleep_until_landed(batch) -> None:
     """When only settlements whose POST timed out are left, wait until they are due."""
     waiting = Settlement.objects.filter(
-        pk__in=batch.postable, state=State.UNCERTAIN, problem_code=export.IN_FLIGHT
+        pk__in=batch.postable,
+        visma_export__state=State.UNCERTAIN,
+        visma_export__problem_code=Problem.IN_FLIGHT,
     ).order_by("-updated_at")
     latest = waiting.values_list("updated_at", flat=True).first()
     if latest is not None:
-        left = (latest + export.STALE_CLAIM - timezone.now()).total_seconds()
+        left = (latest + selectors.STALE_CLAIM - timezone.now()).total_seconds()
         time.sleep(max(0.0, left) + 0.05)
 
 
@@ -288,9 +291,9 @@ def run_everywhere(shops: list[Shop], app=None, timeout: float = 120) -> None:
 
 def posting(batch) -> list[int]:
     return list(
-        Settlement.objects.filter(pk__in=batch.postable, state=State.POSTING).values_list(
-            "pk", flat=True
-        )
+        Settlement.objects.filter(
+            pk__in=batch.postable, visma_export__state=State.POSTING
+        ).values_list("pk", flat=True)
     )
 
 
@@ -298,7 +301,7 @@ def post_in_flight(batch) -> list[int]:
     """Settlements claimed with their doubt written ahead: the request is on its way."""
     return list(
         Settlement.objects.filter(
-            pk__in=batch.postable, state=State.POSTING, visma_export__in_doubt=True
+            pk__in=batch.postable, visma_export__state=State.POSTING, visma_export__in_doubt=True
         ).values_list("pk", flat=True)
     )
 
@@ -307,7 +310,7 @@ def test_it_recovers_from_a_worker_killed_in_the_middle_of_a_post(shops, simulat
     """(g) A real worker is SIGKILLed while its POST is on the way to Visma (which stores
     it all the same). The settlement stays claimed ("overføres"); once the claim is stale a
     new worker searches Visma first and records the voucher it finds, or posts it."""
-    monkeypatch.setattr(export, "STALE_CLAIM", timedelta(seconds=STALE_SECONDS))
+    monkeypatch.setattr(selectors, "STALE_CLAIM", timedelta(seconds=STALE_SECONDS))
     env = dict(simulator, TRANSFER_STALE_CLAIM_SECONDS=str(STALE_SECONDS))
     rng = random.Random(SEED + 7)
     batch = populate(shops, WORKER_SETTLEMENTS, rng)
@@ -329,7 +332,7 @@ def test_it_recovers_from_a_worker_killed_in_the_middle_of_a_post(shops, simulat
     # The killed POSTs land at the simulator a moment later. Their claims stay until they
     # are stale; a later worker of this loop may have taken a stale one over already.
     time.sleep(0.6)
-    states = Settlement.objects.filter(pk__in=killed).values_list("state", flat=True)
+    states = Settlement.objects.filter(pk__in=killed).values_list("visma_export__state", flat=True)
     assert set(states) <= {State.POSTING, State.POSTED}
 
     sandbox.set_fault(latency_ms=0)

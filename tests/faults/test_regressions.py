@@ -8,16 +8,16 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
-from integrations.visma import client, export
-from integrations.visma.models import SettlementExport
+from integrations.visma import client, selectors, transfer
+from integrations.visma.models import Problem, SettlementExport
 from integrations.visma.tasks import export_organization_task
-from settlements.models import Settlement
+from tests.conftest import status_of
 from tests.transfer.conftest import vouchers_in
 from visma_sandbox import services as sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-State = Settlement.State
+State = SettlementExport.State
 
 
 def timing_out_first_post(monkeypatch, *, latency_ms: int = 1500, timeout: int = 1) -> dict:
@@ -46,27 +46,30 @@ def test_it_does_not_post_again_while_a_timed_out_post_may_still_land(
 ):
     """Defect 1: after a read timeout the next run searched at once, found nothing (the
     simulator was still working on the first POST), posted again: two vouchers."""
-    monkeypatch.setattr(export, "STALE_CLAIM", timedelta(seconds=2))
+    monkeypatch.setattr(selectors, "STALE_CLAIM", timedelta(seconds=2))
     connect(org)
     settlement = ingest(worked_example["settlement"])
     posts = timing_out_first_post(monkeypatch)
 
-    first = export.export_organization(organization=org)
+    first = transfer.export_organization(organization=org)
     assert first.summary()["failed"] == 1
     settlement.refresh_from_db()
-    assert (settlement.state, settlement.problem_code) == (State.UNCERTAIN, export.IN_FLIGHT)
+    assert (status_of(settlement).state, status_of(settlement).problem) == (
+        State.UNCERTAIN,
+        Problem.IN_FLIGHT,
+    )
     # The scheduled task's retry waits for the POST to land, not just its first minute.
     assert 1 < first.seconds_until_retry() <= 2
 
     # Retried at once ("Prøv igjen", another run): no search, no second POST.
-    second = export.export_organization(organization=org)
+    second = transfer.export_organization(organization=org)
     assert [o.result for o in second.outcomes] == ["uncertain"]
     assert posts["n"] == 1
     time.sleep(0.8)
     assert vouchers_in().count() == 1  # the first POST landed after all
 
     time.sleep(1.3)
-    third = export.export_organization(organization=org)
+    third = transfer.export_organization(organization=org)
     assert [o.result for o in third.outcomes] == ["found"]
     assert posts["n"] == 1
     [voucher] = vouchers_in()
@@ -108,11 +111,11 @@ def test_it_goes_on_posting_while_the_rate_limiters_redis_is_down(
     )
     monkeypatch.setattr(client, "_local_limiter", None)
 
-    result = export.export_organization(organization=org)
+    result = transfer.export_organization(organization=org)
 
     assert result.summary()["posted"] == 1
     settlement.refresh_from_db()
-    assert settlement.state == State.POSTED
+    assert status_of(settlement).state == State.POSTED
     assert vouchers_in().count() == 1
 
 
@@ -150,22 +153,22 @@ def test_an_unexpected_error_mid_post_leaves_no_claim_behind(
 
     monkeypatch.setattr(client, "before_request", before_request)
 
-    result = export.export_organization(organization=org)
+    result = transfer.export_organization(organization=org)
 
     assert [o.result for o in result.outcomes] == ["uncertain", "posted"]
     assert result.retry_soon  # the scheduled task tries again soon
     first.refresh_from_db()
-    assert first.state == State.UNCERTAIN
-    assert "RuntimeError" in first.state_reason
+    assert status_of(first).state == State.UNCERTAIN
+    assert "RuntimeError" in status_of(first).reason
     assert SettlementExport.objects.get(settlement=first).in_doubt  # next time: search first
     assert vouchers_in().count() == 1
 
-    result = export.export_organization(organization=org)
+    result = transfer.export_organization(organization=org)
 
     assert [o.result for o in result.outcomes] == ["posted"]
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.state == second.state == State.POSTED
+    assert status_of(first).state == status_of(second).state == State.POSTED
     assert vouchers_in().count() == 2
 
 

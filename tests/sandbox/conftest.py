@@ -198,7 +198,7 @@ def worked_example_payload(example: dict, company: SandboxCompany) -> dict:
     }
 
 
-# Visma's own query flags for our vouchers (DESIGN.md 3): keep our VAT codes and rows.
+# Visma's own query flags for our vouchers (../shared/DESIGN.md 3): keep our VAT codes and rows.
 OUR_FLAGS = {"useAutomaticVatCalculation": "false", "useDefaultVatCodes": "false"}
 
 

@@ -10,18 +10,19 @@ from django.core import mail
 from django.core.management import call_command
 
 from accounting.services import export_mapping, import_mapping
-from integrations.visma import export
-from integrations.visma.models import ExportAttempt, SettlementExport
+from integrations.visma import transfer
+from integrations.visma.models import ExportAttempt, Problem, SettlementExport
 from integrations.visma.voucher_schema import validate_voucher_payload
 from settlements.models import Settlement
 from tests.clock import TODAY
+from tests.conftest import status_of
 from visma_sandbox import services as sandbox
 
 from .conftest import vouchers_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-State = Settlement.State
+State = SettlementExport.State
 
 
 def run_command(*args) -> tuple[int, str]:
@@ -41,7 +42,7 @@ def test_it_posts_the_worked_example_exactly_once(org, connect, mapped, ingest, 
 
     assert code == 0, out
     settlement.refresh_from_db()
-    assert settlement.state == State.POSTED
+    assert status_of(settlement).state == State.POSTED
     [voucher] = vouchers_in()
     assert f"[{settlement.reference}]" in voucher.voucher_text
     assert "Z1042" in voucher.voucher_text
@@ -61,6 +62,10 @@ def test_it_posts_the_worked_example_exactly_once(org, connect, mapped, ingest, 
     assert f"overført som bilag {record.voucher_number}" in out
     # What was sent is stored and is valid against Visma's VoucherApi schema.
     assert validate_voucher_payload(record.payload) == []
+    # ... with its amounts exact, never through a float (4800.00, not 4800.0).
+    amounts = [row["CreditAmount"] for row in record.payload["Rows"]]
+    assert all(isinstance(a, Decimal) for a in amounts)
+    assert "4800.00" in {str(a) for a in amounts}
 
     code, out = run_command("--org", org.slug)
     assert code == 0
@@ -79,7 +84,7 @@ def test_it_sends_nothing_on_a_dry_run(org, connect, mapped, ingest, worked_exam
     assert "tørrkjøring" in out
     assert vouchers_in().count() == 0
     settlement.refresh_from_db()
-    assert settlement.state == State.PENDING
+    assert status_of(settlement).state == State.PENDING
 
 
 def test_it_never_duplicates_when_the_answer_is_lost(org, connect, mapped, ingest, worked_example):
@@ -91,7 +96,7 @@ def test_it_never_duplicates_when_the_answer_is_lost(org, connect, mapped, inges
 
     assert code == 1
     settlement.refresh_from_db()
-    assert settlement.state == State.UNCERTAIN
+    assert status_of(settlement).state == State.UNCERTAIN
     assert vouchers_in().count() == 1  # Visma stored it; we could not know
 
     code, out = run_command("--org", org.slug)
@@ -100,7 +105,7 @@ def test_it_never_duplicates_when_the_answer_is_lost(org, connect, mapped, inges
     assert "funnet i Visma" in out
     assert vouchers_in().count() == 1
     settlement.refresh_from_db()
-    assert settlement.state == State.POSTED
+    assert status_of(settlement).state == State.POSTED
     assert SettlementExport.objects.get(settlement=settlement).found_by_search
 
 
@@ -123,16 +128,16 @@ def test_it_retries_after_a_server_error(org, connect, mapped, ingest, worked_ex
 
     client.create_voucher = flaky
     try:
-        result = export.export_organization(organization=org)
+        result = transfer.export_organization(organization=org)
     finally:
         client.create_voucher = original
     assert result.summary()["failed"] == 1
     settlement.refresh_from_db()
     # A 5xx after sending: outcome unknown, so the next attempt searches first.
-    assert settlement.state == State.UNCERTAIN
+    assert status_of(settlement).state == State.UNCERTAIN
     assert vouchers_in().count() == 0
 
-    result = export.export_organization(organization=org)
+    result = transfer.export_organization(organization=org)
     assert result.summary()["posted"] == 1
     assert vouchers_in().count() == 1
 
@@ -153,13 +158,13 @@ def test_it_waits_the_seconds_visma_names_on_429(org, connect, mapped, ingest, w
 
     client.create_voucher = limited
     try:
-        result = export.export_organization(organization=org)
+        result = transfer.export_organization(organization=org)
     finally:
         client.create_voucher = original
     assert calls["n"] == 2
     assert result.summary()["posted"] == 1
     settlement.refresh_from_db()
-    assert settlement.state == State.POSTED
+    assert status_of(settlement).state == State.POSTED
     assert vouchers_in().count() == 1
 
 
@@ -175,9 +180,9 @@ def test_it_holds_back_a_date_in_a_locked_period(org, connect, mapped, ingest, w
 
     assert code == 1
     settlement.refresh_from_db()
-    assert settlement.state == State.NEEDS_ACTION
-    assert settlement.problem_code == export.PERIOD_LOCKED
-    assert f"Perioden er låst i Visma til {locked_to:%d.%m.%Y}" in settlement.state_reason
+    assert status_of(settlement).state == State.NEEDS_ACTION
+    assert status_of(settlement).problem == Problem.PERIOD_LOCKED
+    assert f"Perioden er låst i Visma til {locked_to:%d.%m.%Y}" in status_of(settlement).reason
     assert vouchers_in("Bakeri Nord AS").count() == 0
     # One e-mail to the admins for the new problem, none for the same problem again.
     assert len(mail.outbox) == 1
@@ -201,8 +206,8 @@ def test_it_names_an_account_that_visma_lacks_and_heals_after_the_fix(
 
     assert code == 1
     settlement.refresh_from_db()
-    assert settlement.problem_code == export.ACCOUNT_MISSING
-    assert "Konto 1903 finnes ikke i Visma" in settlement.state_reason
+    assert status_of(settlement).problem == Problem.ACCOUNT_MISSING
+    assert "Konto 1903 finnes ikke i Visma" in status_of(settlement).reason
     assert vouchers_in().count() == 0
 
     mapping["payments"]["vipps"] = 1902
@@ -222,9 +227,9 @@ def test_it_names_a_missing_mapping(org, connect, mapped, ingest, worked_example
 
     assert code == 1
     settlement.refresh_from_db()
-    assert settlement.state == State.NEEDS_ACTION
-    assert "amex" in settlement.state_reason
-    assert "Kontooppsett" in settlement.state_reason
+    assert status_of(settlement).state == State.NEEDS_ACTION
+    assert "amex" in status_of(settlement).reason
+    assert "Kontooppsett" in status_of(settlement).reason
 
 
 def test_it_refreshes_an_expired_token_during_a_run(org, connect, mapped, ingest, worked_example):
@@ -250,15 +255,15 @@ def test_it_waits_for_a_reconnect_when_the_grant_is_revoked(
 
     assert code == 1
     settlement.refresh_from_db()
-    assert settlement.problem_code == export.CONNECTION
-    assert "kobles til på nytt" in settlement.state_reason
+    assert status_of(settlement).problem == Problem.CONNECTION
+    assert "kobles til på nytt" in status_of(settlement).reason
     assert vouchers_in().count() == 0
 
     connect(org)
     code, out = run_command("--org", org.slug)
     assert code == 0, out
     settlement.refresh_from_db()
-    assert settlement.state == State.POSTED
+    assert status_of(settlement).state == State.POSTED
     assert vouchers_in().count() == 1
 
 
@@ -268,7 +273,7 @@ def test_it_leaves_an_unbalanced_settlement_for_the_till(
     connect(org)
     body = dict(worked_example["settlement"], tips="160.00")
     settlement = ingest(body)
-    assert settlement.state == State.NEEDS_ACTION
+    assert status_of(settlement).state == State.NEEDS_ACTION
 
     code, out = run_command("--org", org.slug)
 
@@ -315,8 +320,7 @@ def test_it_posts_a_returns_only_product_group(
     assert settlement.sales.get(product_group="Leker").count == -1
     code, out = run_command("--org", org.slug)
     assert code == 0, out
-    settlement.refresh_from_db()
-    assert settlement.state == State.POSTED
+    assert status_of(settlement).state == State.POSTED
     [voucher] = vouchers_in()
     rows = [(r.account_number, r.debit, r.credit) for r in voucher.rows.all()]
     assert (3000, Decimal("279.20"), Decimal("0.00")) in rows  # 349.00 − 69.80 VAT

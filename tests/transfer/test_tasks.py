@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.visma import export, tasks
+from integrations.visma import tasks, transfer
 from integrations.visma.models import ExportRun, TransferSettings
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
@@ -17,9 +17,9 @@ from tests.transfer.test_dispatch import make_org
 @pytest.mark.django_db
 def test_it_marks_a_run_aborted_when_visma_stays_away(org, monkeypatch):
     def down(**kwargs):
-        raise export.TransientRunError("503 Service Unavailable")
+        raise transfer.TransientRunError("503 Service Unavailable")
 
-    monkeypatch.setattr(export, "export_organization", down)
+    monkeypatch.setattr(transfer, "export_organization", down)
     run = ExportRun.objects.create(organization=org, trigger=ExportRun.Trigger.MANUAL)
 
     result = tasks.export_organization_task.apply(
@@ -151,7 +151,7 @@ def test_a_task_that_turns_up_after_its_run_finished_does_nothing(org, monkeypat
     def must_not_run(**kwargs):  # pragma: no cover - the assertion is that it is not called
         raise AssertionError("the run was done twice")
 
-    monkeypatch.setattr(export, "export_organization", must_not_run)
+    monkeypatch.setattr(transfer, "export_organization", must_not_run)
     run = ExportRun.objects.create(organization=org, trigger="schedule", status="done")
 
     result = tasks.export_organization_task.apply(args=(org.pk, "schedule", run.pk))

@@ -15,11 +15,12 @@ from integrations.visma.models import SettlementExport
 from settlements.models import Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
+from tests.conftest import set_transfer
 
 pytestmark = pytest.mark.django_db
 
 URL = "/dagsoppgjor/"
-State = Settlement.State
+State = SettlementExport.State
 START = dt.date(2026, 8, 1)
 
 
@@ -30,9 +31,9 @@ def add(location, worked_example, *, z: int) -> Settlement:
 
 
 def post(settlement: Settlement, number: str) -> None:
-    Settlement.objects.filter(pk=settlement.pk).update(state=State.POSTED)
-    SettlementExport.objects.create(
-        settlement=settlement,
+    set_transfer(
+        settlement,
+        State.POSTED,
         visma_voucher_id=f"id-{number}",
         voucher_number=number,
         posted_at=timezone.now(),
@@ -57,10 +58,11 @@ def test_it_shows_the_voucher_number_of_a_posted_settlement(client, bob, locatio
 
 def test_it_shows_why_a_settlement_needs_action(client, alice, location, worked_example):
     settlement = add(location, worked_example, z=1)
-    Settlement.objects.filter(pk=settlement.pk).update(
-        state=State.NEEDS_ACTION,
+    set_transfer(
+        settlement,
+        State.NEEDS_ACTION,
         problem_code="period_locked",
-        state_reason="Perioden er låst i Visma til 31.10.2026. Åpne perioden i Visma.",
+        reason="Perioden er låst i Visma til 31.10.2026. Åpne perioden i Visma.",
     )
     client.force_login(alice)
 

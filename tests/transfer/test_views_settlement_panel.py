@@ -14,7 +14,6 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from integrations.visma import tasks
-from integrations.visma.export import oslo_today
 from integrations.visma.models import (
     ExportAttempt,
     ExportRun,
@@ -24,10 +23,11 @@ from integrations.visma.models import (
 from settlements.models import Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
+from tests.conftest import set_transfer, status_of
 
 pytestmark = pytest.mark.django_db
 
-State = Settlement.State
+State = SettlementExport.State
 PAYLOAD = {
     "VoucherDate": "2026-11-27",
     "VoucherText": "Dagsoppgjør 27.11.2026 Fjordkafé Sentrum KASSE-1 Z1042 [BO-1]",
@@ -64,21 +64,21 @@ def connected(org) -> VismaConnection:
 
 def add(location, worked_example, *, days_ago: int = 1, z: int = 1042, **changes) -> Settlement:
     body = copy.deepcopy(worked_example["settlement"])
-    day = oslo_today() - timedelta(days=days_ago)
+    day = timezone.localdate() - timedelta(days=days_ago)
     body.update(z_number=z, business_date=day.isoformat(), **changes)
     return ingest_settlement(location=location, data=parse_settlement(body)).settlement
 
 
 def set_state(settlement: Settlement, state: str, **fields) -> Settlement:
-    Settlement.objects.filter(pk=settlement.pk).update(state=state, **fields)
+    set_transfer(settlement, state, **fields)
     settlement.refresh_from_db()
     return settlement
 
 
 def post(settlement: Settlement, *, number="A17", found=False) -> SettlementExport:
-    set_state(settlement, State.POSTED)
-    return SettlementExport.objects.create(
-        settlement=settlement,
+    set_state(
+        settlement,
+        State.POSTED,
         visma_voucher_id="7d1c6f2e-5b0a-4c1e-9f7e-2a9d3c1b0e11",
         voucher_number=number,
         posted_at=timezone.now(),
@@ -87,6 +87,7 @@ def post(settlement: Settlement, *, number="A17", found=False) -> SettlementExpo
         response={"Id": "7d1c6f2e-5b0a-4c1e-9f7e-2a9d3c1b0e11", "NumberAndNumberSeries": number},
         attempts=1,
     )
+    return SettlementExport.objects.get(settlement=settlement)
 
 
 def url(settlement: Settlement) -> str:
@@ -191,7 +192,7 @@ def test_it_does_not_send_an_unbalanced_settlement(
     payments = copy.deepcopy(worked_example["settlement"]["payments"])
     payments[1]["amount"] = "6109.60"
     settlement = add(location, worked_example, payments=payments)
-    assert settlement.problem_code == "unbalanced"
+    assert status_of(settlement).problem == "unbalanced"
     client.force_login(alice)
 
     section = panel(detail(client, settlement))
@@ -206,7 +207,7 @@ def test_it_does_not_send_todays_settlement_before_the_day_is_over(
     client, alice, location, worked_example, connected, delays, django_capture_on_commit_callbacks
 ):
     settlement = add(location, worked_example, days_ago=0)
-    tomorrow = (oslo_today() + timedelta(days=1)).strftime("%d.%m.%Y")
+    tomorrow = (timezone.localdate() + timedelta(days=1)).strftime("%d.%m.%Y")
     client.force_login(alice)
 
     section = panel(detail(client, settlement))

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from integrations.visma.models import TransferSettings
+from integrations.visma.models import SettlementExport, TransferSettings
 from integrations.visma.tasks import export_organization_task
 from settlements.models import Settlement
 from tests.browser.worker import celery_worker
+from tests.conftest import status_of
 
 from .conftest import vouchers_in
 
@@ -41,7 +42,7 @@ def test_it_posts_through_the_task_in_a_real_worker(
 
     assert summary["posted"] == 1
     settlement.refresh_from_db()
-    assert settlement.state == Settlement.State.POSTED
+    assert status_of(settlement).state == SettlementExport.State.POSTED
     assert vouchers_in().count() == 1
 
 
@@ -59,7 +60,7 @@ def test_beat_runs_a_due_organisation_by_itself(
         with celery_worker(env, beat=True, beat_dir=Path(beat_dir)):
             posted = wait_for(
                 lambda: Settlement.objects.filter(
-                    pk=settlement.pk, state=Settlement.State.POSTED
+                    pk=settlement.pk, visma_export__state=SettlementExport.State.POSTED
                 ).exists()
             )
             # Further ticks find nothing due: still exactly one voucher.

@@ -8,11 +8,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounting.builder import Voucher
 from accounting.catalog import company_catalog as seam
 from accounting.mapping import account_problem, sales_code_problem
 from integrations.visma import client, services
 from integrations.visma.catalog import company_catalog
 from integrations.visma.models import VismaAccount, VismaConnection
+from integrations.visma.preflight import preflight, read_company
 from integrations.visma.schedule import OSLO
 
 from . import conftest
@@ -115,14 +117,20 @@ def test_a_failed_refresh_keeps_the_old_chart(org, connected, mocked):
 @pytest.mark.django_db
 def test_voucher_dates_are_checked_against_the_companys_books(org, connected, mocked):
     add_chart(mocked)  # 2025 locked, 2026 open, AccountingLockedTo 2025-12-31
-    assert services.posting_date_problem(org, date(2026, 11, 27)) is None
-    assert services.posting_date_problem(org, date(2025, 6, 1)) is None  # nothing known yet
+
+    def problem(day):
+        empty = Voucher(day, "", "BO-1", (), Decimal("0.00"), Decimal("0.00"))
+        found = preflight(day, empty, read_company(org))
+        return found[1] if found else None
+
+    assert problem(date(2026, 11, 27)) is None
+    assert problem(date(2025, 6, 1)) is None  # nothing known yet
     services.refresh_company_data(org)
-    assert services.posting_date_problem(org, date(2026, 11, 27)) is None
-    assert "er låst i Visma" in services.posting_date_problem(org, date(2025, 6, 1))
-    assert "ikke noe regnskapsår" in services.posting_date_problem(org, date(2024, 6, 1))
+    assert problem(date(2026, 11, 27)) is None
+    assert "er låst i Visma" in problem(date(2025, 6, 1))
+    assert "ikke noe regnskapsår" in problem(date(2024, 6, 1))
     VismaConnection.objects.filter(pk=connected.pk).update(accounting_locked_to=date(2026, 3, 31))
-    assert "låst til og med 2026-03-31" in services.posting_date_problem(org, date(2026, 3, 31))
+    assert "låst i Visma til 31.03.2026" in problem(date(2026, 3, 31))
 
 
 @pytest.mark.django_db

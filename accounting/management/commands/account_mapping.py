@@ -1,4 +1,4 @@
-"""manage.py account_mapping export|import --org SLUG FILE.json (DESIGN.md 4.4).
+"""manage.py account_mapping export|import --org SLUG FILE.json (../shared/DESIGN.md 4.4).
 
 The file holds the kontooppsett in the form of `mapping` in the worked example. Import
 validates everything first and writes all or nothing; every error is printed with its path.

@@ -1,4 +1,4 @@
-"""`manage.py create_location ORG_SLUG CODE "Name"`: a store and its first API key (DESIGN.md 4.4).
+"""`manage.py create_location ORG_SLUG CODE "Name"`: a store and its first API key (../shared/DESIGN.md 4.4).
 
 The key is shown once, alone on the last line (scripts take `| tail -n1`); only its hash is
 stored.

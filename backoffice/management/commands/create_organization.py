@@ -1,4 +1,4 @@
-"""`manage.py create_organization SLUG "Name" --admin-email E --admin-password P` (DESIGN.md 4.4)."""
+"""`manage.py create_organization SLUG "Name" --admin-email E --admin-password P` (../shared/DESIGN.md 4.4)."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password

@@ -1,4 +1,4 @@
-"""`manage.py import_settlements --org SLUG --location CODE FILE.json…` (DESIGN.md 4.4).
+"""`manage.py import_settlements --org SLUG --location CODE FILE.json…` (../shared/DESIGN.md 4.4).
 
 The same validation and storage as the API (parse_settlement + ingest_settlement). A file
 holds one settlement or a list of them; each is reported on its own line. Exit 1 when any
@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from backoffice.models import Location
 from settlements.parsing import SettlementInvalid, decode_body, parse_settlement
 from settlements.services import ingest_settlement
+from settlements.transfer import provider
 
 
 class Command(BaseCommand):
@@ -72,7 +73,7 @@ class Command(BaseCommand):
             settlement = result.settlement
             detail = (
                 f" {settlement.register_id} Z{settlement.z_number} "
-                f"{settlement.business_date.isoformat()} (id {settlement.pk}, {settlement.state})"
+                f"{settlement.business_date.isoformat()} (id {settlement.pk}, {provider().status(settlement).state})"
             )
             if result.outcome == "conflict":
                 detail += " - stored before with other content; not overwritten"

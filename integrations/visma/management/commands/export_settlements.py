@@ -2,12 +2,12 @@
 
 The transfer now, in the foreground, through the same service as the scheduled task. One
 line per settlement; exit 0 when every due settlement is posted (or was already), 1 when
-any needs action or failed (DESIGN.md 4.4)."""
+any needs action or failed (../shared/DESIGN.md 4.4)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.models import Organization
-from integrations.visma import export
+from integrations.visma import transfer
 from integrations.visma.models import ExportRun
 
 
@@ -25,10 +25,10 @@ class Command(BaseCommand):
         if organization is None:
             raise CommandError(f"No organisation with slug {org!r}")
         try:
-            result = export.export_organization(
+            result = transfer.export_organization(
                 organization=organization, trigger=ExportRun.Trigger.COMMAND, dry_run=dry_run
             )
-        except export.TransientRunError as exc:
+        except transfer.TransientRunError as exc:
             raise CommandError(f"Visma did not answer now, try again later: {exc}") from exc
         for outcome in result.outcomes:
             self.stdout.write(outcome.line())

@@ -1,28 +1,41 @@
-"""The "Visma" section of a settlement's page, as one inclusion tag so that the settlements
-app knows nothing of Visma but one line in its template:
+"""What the settlement pages show of the transfer to Visma: the provider that fills the
+seam settlements.transfer (setting SETTLEMENT_TRANSFER_PROVIDER =
+"integrations.visma.pages.transfers"), so the settlements app knows nothing of Visma.
 
-    {% load visma_export %}{% settlement_visma_panel settlement request %}
-
-It shows the posted voucher (number, Visma's id, when, the exact payload sent), every
-attempt with its time and result, and for admins "Overfør nå" / "Prøv igjen".
+The settlement's section shows the posted voucher (number, Visma's id, when, the exact
+payload sent), every attempt with its time and result, and for admins "Overfør nå" /
+"Prøv igjen". The list page gets the organisation's "Overfør nå".
 """
 
 from __future__ import annotations
 
-import json
+from typing import TYPE_CHECKING, Any
 
-from django import template
-from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from settlements.models import Settlement
+from settlements.transfer import TransferStatus
 
-from ..models import ExportRun, SettlementExport, VismaConnection
-from ..views import active_run, is_followed, retry_label, run_label, transfer_refusal
+from . import client
+from .models import ExportRun, SettlementExport, VismaConnection
 
-register = template.Library()
+if TYPE_CHECKING:
+    from django.utils.functional import StrOrPromise
+
+from .selectors import (
+    active_run,
+    export_of,
+    in_state,
+    is_followed,
+    retry_label,
+    run_label,
+    transfer_of,
+    transfer_refusal,
+)
 
 # A settlement retried every night for weeks gathers many attempts; the newest tell the story.
 MAX_ATTEMPTS_SHOWN = 20
@@ -30,14 +43,7 @@ MAX_ATTEMPTS_SHOWN = 20
 NOTES_FOR_ALL = {"posting", "too_early", "too_old"}
 
 
-def _export_of(settlement: Settlement) -> SettlementExport | None:
-    try:
-        return settlement.visma_export
-    except ObjectDoesNotExist:
-        return None
-
-
-# The order export.voucher_payload builds the body in. PostgreSQL's jsonb does not keep the
+# The order client.voucher_body builds the body in. PostgreSQL's jsonb does not keep the
 # order of keys, so the stored payload comes back sorted by key length; shown in this order
 # it reads as it was sent (same keys, same values: a JSON object has no order).
 KEY_ORDER = [
@@ -52,7 +58,7 @@ KEY_ORDER = [
 ]
 
 
-def _in_sent_order(value):
+def _in_sent_order(value: Any) -> Any:
     if isinstance(value, dict):
         keys = sorted(value, key=lambda k: KEY_ORDER.index(k) if k in KEY_ORDER else len(KEY_ORDER))
         return {k: _in_sent_order(value[k]) for k in keys}
@@ -61,11 +67,11 @@ def _in_sent_order(value):
     return value
 
 
-def _pretty(value) -> str:
+def _pretty(value: Any) -> str:
     """JSON as sent: the stored payload holds the numbers exactly as they went over the wire."""
     if value in (None, "", {}):
         return ""
-    return json.dumps(_in_sent_order(value), indent=2, ensure_ascii=False)
+    return client.dumps(_in_sent_order(value), indent=2)
 
 
 def _followed_run(settlement: Settlement, request: HttpRequest) -> ExportRun | None:
@@ -78,16 +84,15 @@ def _followed_run(settlement: Settlement, request: HttpRequest) -> ExportRun | N
         ).first()
         if run is not None and is_followed(run):
             return run
-    if settlement.state == Settlement.State.POSTING:
+    if transfer_of(settlement).state == SettlementExport.State.POSTING:
         return active_run(settlement.organization_id)
     return None
 
 
-@register.inclusion_tag("visma/_settlement_panel.html")
-def settlement_visma_panel(settlement: Settlement, request: HttpRequest) -> dict:
+def panel_context(settlement: Settlement, request: HttpRequest) -> dict:
     membership = getattr(request, "membership", None)
     is_admin = bool(membership is not None and membership.is_admin)
-    export = _export_of(settlement)
+    export = export_of(settlement)
     attempts = list(settlement.visma_attempts.all()[: MAX_ATTEMPTS_SHOWN + 1])
     connected = VismaConnection.objects.filter(
         organization_id=settlement.organization_id, status=VismaConnection.Status.CONNECTED
@@ -128,3 +133,30 @@ def settlement_visma_panel(settlement: Settlement, request: HttpRequest) -> dict
         # The inclusion tag has no parent context: {% csrf_token %} needs the token here.
         "csrf_token": get_token(request),
     }
+
+
+class VismaTransfers:
+    """settlements.transfer.TransferProvider for Visma eAccounting."""
+
+    def state_choices(self) -> list[tuple[str, StrOrPromise]]:
+        return list(SettlementExport.State.choices)
+
+    def with_transfer(self, queryset: QuerySet[Settlement]) -> QuerySet[Settlement]:
+        return queryset.select_related("visma_export")
+
+    def filter_state(self, queryset: QuerySet[Settlement], state: str) -> QuerySet[Settlement]:
+        return in_state(queryset, state)
+
+    def status(self, settlement: Settlement) -> TransferStatus:
+        return transfer_of(settlement)
+
+    def panel(self, settlement: Settlement, request: HttpRequest) -> str:
+        return render_to_string(
+            "visma/_settlement_panel.html", panel_context(settlement, request), request=None
+        )
+
+    def list_actions(self, request: HttpRequest) -> str:
+        return render_to_string("visma/_list_actions.html", request=request)
+
+
+transfers = VismaTransfers()

@@ -5,9 +5,10 @@
 
 `$filter` understands comparisons (eq ne gt ge lt le) of a property with a literal, joined by
 `and`/`or`, `not`, parentheses, and contains/startswith/endswith(Property,'text'). Literals:
-'text' (with '' for a quote), numbers, true/false/null, dates 2026-11-27, date-times
-2026-11-27T00:00:00Z, datetime'…' and guid'…'. Dates compare by value with the date-time
-strings of the objects ("VoucherDate eq 2026-11-27" matches "2026-11-27T00:00:00").
+'text' (with '' for a quote), numbers, true/false/null, date-times 2026-11-27T00:00:00Z,
+datetime'…' and guid'…'. Date-times compare by value with the zone-less date-time strings
+of the objects. A bare date (2026-11-27) is refused with 400, as Visma's OData v4 stack
+refuses a date-time property compared with an Edm.Date.
 """
 
 from __future__ import annotations
@@ -87,7 +88,13 @@ def _literal(kind: str, text: str):
     if kind == "datetime":
         return _parse_datetime(text)
     if kind == "date":
-        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+        # Visma's properties are date-times (Edm.DateTimeOffset); OData v4 refuses one
+        # compared with a date literal, as Visma does, rather than converting it.
+        raise ODataError(
+            "The query specified in the URI is not valid. A binary operator with "
+            "incompatible types was detected. Found operand types 'Edm.DateTimeOffset' and "
+            f"'Edm.Date' ({text})."
+        )
     if kind == "number":
         return Decimal(text)
     if kind == "word" and text in ("true", "false"):

@@ -316,6 +316,8 @@ class Problem:
     TRANSIENT = "transient"
     # Uncertain, and the POST may still be under way at Visma (selectors.waiting_for_answer).
     IN_FLIGHT = "in_flight"
+    # Uncertain, and the search of Visma for it failed run after run: a person looks.
+    SEARCH_FAILED = "search_failed"
 
 
 class SettlementExport(models.Model):
@@ -364,6 +366,9 @@ class SettlementExport(models.Model):
     # the outcome of a POST is unknown (lost answer, 5xx, worker killed mid-request), so
     # the next attempt searches Visma for the reference before it posts again.
     in_doubt = models.BooleanField(default=False)
+    # Searches of Visma for an in-doubt voucher that failed in a row (reset by one that
+    # answers): after transfer.SEARCH_GIVE_UP the settlement needs a person's look.
+    failed_searches = models.PositiveSmallIntegerField(default=0)
     # The problem the admins were last told about by e-mail (one e-mail per new problem).
     notified_problem = models.CharField(max_length=40, blank=True)
 

@@ -155,6 +155,16 @@ def count_attempt(settlement: Settlement) -> bool:
     return in_doubt
 
 
+def searched(settlement: Settlement, *, answered: bool) -> int:
+    """Count a search of Visma for the in-doubt voucher; returns the failures in a row."""
+    rows = SettlementExport.objects.filter(settlement=settlement)
+    if answered:
+        rows.update(failed_searches=0)
+        return 0
+    rows.update(failed_searches=F("failed_searches") + 1)
+    return rows.values_list("failed_searches", flat=True)[0]
+
+
 def doubt(settlement: Settlement, value: bool) -> None:
     """The write-ahead flag: set before a POST is sent, cleared by a definite answer."""
     SettlementExport.objects.filter(settlement=settlement).update(in_doubt=value)

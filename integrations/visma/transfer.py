@@ -33,7 +33,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -337,19 +337,53 @@ def _export_claimed(
     return _post(settlement, voucher, payload, run=run)
 
 
-def find_posted(organization: Organization, voucher: Voucher) -> dict | None:
-    """The voucher Visma already holds for this settlement (same date, our reference in
-    its text), or None. Used before posting again after an unknown outcome."""
-    marker = f"[{voucher.reference}]"
-    found = tokens.call(
-        organization,
-        client.list_vouchers,
-        filter=f"VoucherDate eq {voucher.voucher_date.isoformat()}",
+def search_filter(day: date) -> str:
+    """The OData filter for the vouchers around `day`, written as working integrations
+    write it. Visma's OData v4 stack may refuse a date-time property compared with a bare
+    date (`VoucherDate eq 2026-11-27`, 400), and VoucherDate comes back without a zone, so
+    an exact match may find nothing: a range of date-times, a day wider on each side."""
+    start, end = day - timedelta(days=1), day + timedelta(days=1)
+    return (
+        f"VoucherDate ge {start.isoformat()}T00:00:00.00Z "
+        f"and VoucherDate le {end.isoformat()}T23:59:59.00Z"
     )
+
+
+def find_posted(organization: Organization, voucher: Voucher) -> dict | None:
+    """The voucher Visma already holds for this settlement (our reference in its text,
+    dated within a day of its date), or None. Used before posting again after an unknown
+    outcome. If Visma refuses the filter (400), the vouchers are paged without it."""
+    marker = f"[{voucher.reference}]"
+    try:
+        found = tokens.call(
+            organization, client.list_vouchers, filter=search_filter(voucher.voucher_date)
+        )
+    except client.VismaError as exc:
+        if exc.status != 400:
+            raise
+        logger.warning("Visma refused the voucher search filter (%s); paging without it", exc)
+        found = tokens.call(organization, client.list_vouchers)
+    earliest = voucher.voucher_date - timedelta(days=1)
+    latest = voucher.voucher_date + timedelta(days=1)
     for item in found:
-        if marker in str(item.get("VoucherText") or ""):
+        if marker not in str(item.get("VoucherText") or ""):
+            continue
+        day = _voucher_day(item)
+        if day is None or earliest <= day <= latest:
             return item
     return None
+
+
+def _voucher_day(item: dict) -> date | None:
+    try:
+        return date.fromisoformat(str(item.get("VoucherDate") or "")[:10])
+    except ValueError:
+        return None
+
+
+# After this many failed searches in a row for an in-doubt voucher, a person looks: the
+# settlement is never posted again without a search that answered.
+SEARCH_GIVE_UP = 3
 
 
 def _recorded(
@@ -369,7 +403,15 @@ def _post(settlement: Settlement, voucher: Voucher, payload: dict, *, run) -> Ou
     while True:
         try:
             if search_first:
-                existing = find_posted(organization, voucher)
+                try:
+                    existing = find_posted(organization, voucher)
+                except (client.RateLimited, client.AuthError, client.MissingScope):
+                    raise  # waited for, or the connection's problem: not the search's
+                except client.VismaError as exc:
+                    if state.searched(settlement, answered=False) >= SEARCH_GIVE_UP:
+                        return _search_failed(settlement, run, exc, started)
+                    raise
+                state.searched(settlement, answered=True)
                 if existing is not None:
                     return _recorded(
                         settlement, existing, payload, run=run, found=True, started=started
@@ -439,6 +481,30 @@ def _rejected(settlement: Settlement, run, exc: client.VismaError, started) -> O
     ) % {"detail": exc.detail}
     state.set_problem(settlement, code, reason, run=run, error_code=exc.code or "", started=started)
     return Outcome(settlement, "needs_action", reason, problem=code)
+
+
+def _search_failed(settlement: Settlement, run, exc: client.VismaError, started) -> Outcome:
+    """An in-doubt voucher whose search kept failing: never posted again blindly, and never
+    left "usikker" in silence. The admins are told; later runs keep searching."""
+    reason = _(
+        "Usikkert om Visma tok imot bilaget, og søket etter det i Visma har feilet "
+        "%(count)s ganger på rad (%(detail)s). Backoffice sender det ikke på nytt før "
+        "søket svarer. Se i Visma (Bokføring > Bilag) etter bilaget med teksten "
+        "[%(reference)s]; neste kjøring søker igjen."
+    ) % {
+        "count": SEARCH_GIVE_UP,
+        "detail": exc.detail,
+        "reference": settlement.reference,
+    }
+    state.set_problem(
+        settlement,
+        Problem.SEARCH_FAILED,
+        reason,
+        run=run,
+        error_code=exc.code or exc.status or "",
+        started=started,
+    )
+    return Outcome(settlement, "needs_action", reason, problem=Problem.SEARCH_FAILED)
 
 
 def _failed(

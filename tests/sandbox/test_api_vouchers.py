@@ -271,15 +271,29 @@ def test_it_lists_vouchers_in_pages_and_filters_by_date(tokens, client):
     assert page["Meta"]["ServerTimeUtc"].endswith("Z")
     assert [v["VoucherDate"][:10] for v in page["Data"]] == ["2026-11-27", "2026-11-27"]
 
-    same_day = api(client, token, "GET", "/vouchers", **{"$filter": "VoucherDate eq 2026-11-27"})
+    same_day = api(
+        client,
+        token,
+        "GET",
+        "/vouchers",
+        **{
+            "$filter": "VoucherDate ge 2026-11-27T00:00:00.00Z and VoucherDate le 2026-11-27T23:59:59.00Z"
+        },
+    )
     assert [v["NumberAndNumberSeries"] for v in same_day.json()["Data"]] == ["A3", "A4"]
+    # VoucherDate is a date-time: OData v4 refuses it compared with a bare date.
+    bare = api(client, token, "GET", "/vouchers", **{"$filter": "VoucherDate eq 2026-11-27"})
+    assert bare.status_code == 400
+    assert "Edm.DateTimeOffset" in bare.json()["DeveloperErrorMessage"]
 
     window = api(
         client,
         token,
         "GET",
         "/vouchers",
-        **{"$filter": "VoucherDate ge 2026-11-26 and VoucherDate le 2026-11-27"},
+        **{
+            "$filter": "VoucherDate ge 2026-11-26T00:00:00Z and VoucherDate le 2026-11-27T00:00:00Z"
+        },
     ).json()
     assert window["Meta"]["TotalNumberOfResults"] == 3
 

@@ -22,7 +22,9 @@ def test_it_stores_the_voucher_then_loses_the_answer(tokens, client):
         tokens["access_token"],
         "GET",
         "/vouchers",
-        **{"$filter": "VoucherDate eq 2026-11-27"},
+        **{
+            "$filter": "VoucherDate ge 2026-11-27T00:00:00.00Z and VoucherDate le 2026-11-27T23:59:59.00Z"
+        },
     )
     assert [v["VoucherText"] for v in found.json()["Data"]] == ["lost one"]
     answer = post_voucher(client, tokens["access_token"], simple_voucher())

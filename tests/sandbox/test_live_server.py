@@ -108,7 +108,9 @@ def test_it_speaks_vismas_protocol_over_real_http(live):
     assert SandboxVoucher.objects.filter(voucher_text="Z1043").exists()
     found = requests.get(
         f"{api}/vouchers",
-        params={"$filter": "VoucherDate eq 2026-11-27"},
+        params={
+            "$filter": "VoucherDate ge 2026-11-27T00:00:00.00Z and VoucherDate le 2026-11-27T23:59:59.00Z"
+        },
         headers=bearer,
         timeout=TIMEOUT,
     ).json()

@@ -327,3 +327,77 @@ def test_it_posts_a_returns_only_product_group(
     vat_25 = sum(r.credit - r.debit for r in voucher.rows.filter(account_number=2700))
     assert vat_25 == Decimal("1130.20")  # 1200.00 on Klær less 69.80 returned
     assert voucher.debit_total == voucher.credit_total
+
+
+# -- the search after an unknown outcome (Visma's OData, as it really answers) --------------
+
+
+def lose_the_answer(org, ingest, worked_example):
+    settlement = ingest(worked_example["settlement"])
+    sandbox.set_fault(lose_after_store=1)
+    assert run_command("--org", org.slug)[0] == 1
+    assert status_of(settlement).state == State.UNCERTAIN
+    assert vouchers_in().count() == 1  # Visma stored it; we could not know
+    return settlement
+
+
+def test_it_searches_a_date_time_range_around_the_voucher_date(org, connect, mapped, ingest):
+    day = TODAY - timedelta(days=1)
+    assert transfer.search_filter(day) == (
+        f"VoucherDate ge {day - timedelta(days=1)}T00:00:00.00Z "
+        f"and VoucherDate le {day + timedelta(days=1)}T23:59:59.00Z"
+    )
+
+
+def test_it_pages_without_the_filter_when_visma_refuses_it(
+    org, connect, mapped, ingest, worked_example, monkeypatch
+):
+    """The simulator refuses a date-time property compared with a bare date (400), as
+    Visma's OData v4 stack may refuse a filter: the search pages every voucher instead."""
+    connect(org)
+    settlement = lose_the_answer(org, ingest, worked_example)
+    monkeypatch.setattr(transfer, "search_filter", lambda day: f"VoucherDate eq {day}")
+
+    code, out = run_command("--org", org.slug)
+
+    assert code == 0, out
+    assert status_of(settlement).state == State.POSTED
+    assert SettlementExport.objects.get(settlement=settlement).found_by_search
+    assert vouchers_in().count() == 1
+
+
+def test_a_search_that_keeps_failing_needs_a_persons_look(
+    org, connect, mapped, ingest, worked_example, monkeypatch
+):
+    """Never "usikker" in silence, never posted again blindly: after three failed searches
+    the settlement needs action, the admins get one e-mail, and once Visma answers again
+    the voucher is found (not posted twice)."""
+    connect(org)
+    settlement = lose_the_answer(org, ingest, worked_example)
+    real_find = transfer.find_posted
+
+    def broken(organization, voucher):
+        raise transfer.client.ServerError(5000, "An error has occurred.", 500)
+
+    monkeypatch.setattr(transfer, "find_posted", broken)
+    mail.outbox.clear()
+    for _ in range(2):
+        assert run_command("--org", org.slug)[0] == 1
+        assert status_of(settlement).state == State.UNCERTAIN
+    assert mail.outbox == []
+
+    assert run_command("--org", org.slug)[0] == 1
+
+    status = status_of(settlement)
+    assert status.state == State.NEEDS_ACTION
+    assert status.problem == Problem.SEARCH_FAILED
+    assert "har feilet 3 ganger på rad" in status.reason
+    assert f"[{settlement.reference}]" in status.reason
+    assert len(mail.outbox) == 1 and "feilet 3 ganger" in mail.outbox[0].body
+    assert vouchers_in().count() == 1
+
+    monkeypatch.setattr(transfer, "find_posted", real_find)
+    assert run_command("--org", org.slug)[0] == 0
+    assert status_of(settlement).state == State.POSTED
+    assert SettlementExport.objects.get(settlement=settlement).found_by_search
+    assert vouchers_in().count() == 1

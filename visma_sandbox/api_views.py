@@ -106,6 +106,10 @@ def api_endpoint(scopes: dict[str, tuple[str, ...]]):
                         status=403,
                     )
                 )
+            denied = runtime.access_error(switches, write=request.method != "GET")
+            if denied:
+                message = vouchers.ACCESS_ERRORS.get(denied, "Forbidden")
+                return visma_error(VismaError(denied, message, status=403))
             request.sandbox_switches = switches
             try:
                 return view(request, token, *args, **kwargs)

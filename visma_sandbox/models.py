@@ -21,6 +21,8 @@ class SandboxCompany(models.Model):
     phone = models.CharField(max_length=20, blank=True)
     country_code = models.CharField(max_length=2, default="NO")
     currency_code = models.CharField(max_length=3, default="NOK")
+    # CompanySettingsApi.CompanyStatus: 0 inactive, 1 active, 2 read-only.
+    company_status = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["name"]
@@ -260,10 +262,19 @@ class FaultSwitch(models.Model):
     fail_429 = models.PositiveIntegerField(default=0)
     retry_after_seconds = models.PositiveIntegerField(default=1)
     latency_ms = models.PositiveIntegerField(default=0)
+    # Visma's 403 ErrorCode to answer with (0 = off): 4002, 4003, 4004, 4005 and 4011 to
+    # every API request, 4019 (read-only user) to writes only.
+    access_error = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return self.scope
 
     @property
     def is_quiet(self) -> bool:
-        return not (self.lose_after_store or self.fail_5xx or self.fail_429 or self.latency_ms)
+        return not (
+            self.lose_after_store
+            or self.fail_5xx
+            or self.fail_429
+            or self.latency_ms
+            or self.access_error
+        )

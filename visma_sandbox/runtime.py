@@ -61,6 +61,15 @@ def take(switches: list[FaultSwitch], field: str) -> FaultSwitch | None:
     return None
 
 
+def access_error(switches: list[FaultSwitch], *, write: bool) -> int:
+    """The 403 ErrorCode a switch has this request answered with (0: none)."""
+    for switch in switches:
+        code = switch.access_error
+        if code and (write or code != 4019):
+            return code
+    return 0
+
+
 def latency_seconds(switches: list[FaultSwitch]) -> float:
     return max((switch.latency_ms for switch in switches), default=0) / 1000
 

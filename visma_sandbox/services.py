@@ -21,7 +21,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.db import transaction
 from django.utils import timezone
 
-from . import chart
+from . import chart, vouchers
 from .conf import quota_per_minute_default
 from .models import (
     AccessToken,
@@ -106,6 +106,7 @@ def _setup_company(spec: chart.CompanySpec, today: date) -> SandboxCompany:
             "uuid": chart.stable_id(org, "company", org),
             "name": spec.name,
             "accounting_locked_to": spec.accounting_locked_to(today),
+            "company_status": 1,
             "address1": spec.address1,
             "postal_code": spec.postal_code,
             "city": spec.city,
@@ -235,6 +236,7 @@ def set_fault(
     fail_429: int | None = None,
     retry_after_seconds: int | None = None,
     latency_ms: int | None = None,
+    access_error: int | None = None,
 ) -> FaultSwitch:
     """Arm a switch (global, or one company's). Only the given fields change.
 
@@ -245,7 +247,11 @@ def set_fault(
     - fail_429=N: the next N API requests answer 429 (ErrorCode 4010, Retry-After
       retry_after_seconds).
     - latency_ms: every API answer waits this long first (0 = off).
+    - access_error=CODE: Visma's 403 with that ErrorCode (vouchers.ACCESS_ERRORS; 4019, a
+      read-only user, only to writes), until set to 0.
     """
+    if access_error and access_error not in vouchers.ACCESS_ERRORS:
+        raise ValueError(f"access_error must be one of {sorted(vouchers.ACCESS_ERRORS)}")
     if lose_mode is not None and lose_mode not in FaultSwitch.LoseMode.values:
         raise ValueError(f"lose_mode must be one of {FaultSwitch.LoseMode.values}")
     switch = fault_switch(company)
@@ -256,6 +262,7 @@ def set_fault(
         "fail_429": fail_429,
         "retry_after_seconds": retry_after_seconds,
         "latency_ms": latency_ms,
+        "access_error": access_error,
     }
     for name, value in changes.items():
         if value is not None:
@@ -272,7 +279,13 @@ def clear_faults() -> None:
         fail_429=0,
         retry_after_seconds=1,
         latency_ms=0,
+        access_error=0,
     )
+
+
+def set_company_status(company: CompanyRef, status: int) -> None:
+    """CompanySettingsApi.CompanyStatus of a company: 0 inactive, 1 active, 2 read-only."""
+    SandboxCompany.objects.filter(pk=get_company(company).pk).update(company_status=status)
 
 
 def expire_access_tokens(*, company: CompanyRef = None) -> int:

@@ -40,6 +40,15 @@ MISSING_SCOPE = 4006
 TOO_MANY_REQUESTS = 4010
 LOCKED_PERIOD = 4026  # https://developer.vismaonline.com/docs/error-codes
 NOT_AUTHORISED = 4005
+# Visma's answers to a company or user that may not do what was asked (HTTP 403).
+ACCESS_ERRORS = {
+    4002: "No access to module: api_standard",
+    4003: "The startup guide has not been completed for this company.",
+    4004: "The company is not active.",
+    4005: "AuthorizationException - The user is not authorized for this action.",
+    4011: "The user does not have access to this company.",
+    4019: "The user has read-only access.",
+}
 SERVER_ERROR = 5000
 
 
@@ -448,7 +457,8 @@ def serialize_company_settings(company: SandboxCompany) -> dict:
         "AccountingLockInterval": 1,
         "TypeOfBusiness": 1,
         "VatPeriod": 6,
-        "CompanyStatus": 1,
+        "CompanyStatus": company.company_status,
+        "ActivatedModules": ["api_standard", "bookkeeping"],
         "CompanyIdentifier": str(company.uuid),
         "UseAutomaticVatCalculation": False,
         "UsesCostCenter": False,

@@ -168,6 +168,19 @@ class AuthError(VismaError):
     """HTTP 401: the access token is not (or no longer) accepted."""
 
 
+class AccessDenied(VismaError):
+    """HTTP 403: the company or the user may not do this (4002 no access to the API
+    module, 4003 startup guide not completed, 4004 company not active, 4005 not
+    authorised, 4011 no access to the company, 4019 read-only user). Nothing was stored;
+    only the admin, in Visma, can fix it: `advice` says how."""
+
+    @property
+    def advice(self) -> str:
+        from .access import advice
+
+        return advice(self.code, self.detail)
+
+
 class ServerError(VismaError):
     """HTTP 5xx or ErrorCode 5000. For a write, Visma may have stored it anyway."""
 
@@ -269,6 +282,8 @@ def error_from_response(response: requests.Response) -> VismaError:
 
     if status == 401:
         return AuthError(code, message or "Unauthorized", status, error_id, **kwargs)
+    if status == 403 and code not in (4006,):
+        return AccessDenied(code, message or "Forbidden", status, error_id, **kwargs)
     if code == 4010 or status == 429:
         return RateLimited(
             code or 4010,
@@ -572,6 +587,17 @@ def list_fiscal_years(token: str) -> list[FiscalYear]:
             )
         )
     return years
+
+
+def voucher_date_filter(first: date, last: date) -> str:
+    """The OData $filter for the vouchers dated `first` to `last`, written as working
+    integrations write it. Visma's OData v4 stack may refuse a date-time property compared
+    with a bare date (`VoucherDate eq 2026-11-27`, 400), and VoucherDate comes back
+    without a zone, so an exact match may find nothing: a range of date-times."""
+    return (
+        f"VoucherDate ge {first.isoformat()}T00:00:00.00Z "
+        f"and VoucherDate le {last.isoformat()}T23:59:59.00Z"
+    )
 
 
 def list_vouchers(token: str, *, filter: str | None = None) -> list[dict]:

@@ -262,6 +262,9 @@ class ExportRun(models.Model):
         RUNNING = "running", _("pågår")
         DONE = "done", _("ferdig")
         ABORTED = "aborted", _("avbrutt")
+        # Broke off for a reason that no retry fixes (Visma refused access, a defect):
+        # the summary's message says why, and the admins got one e-mail.
+        FAILED = "failed", _("feilet")
 
     organization = models.ForeignKey(Organization, models.CASCADE, related_name="visma_runs")
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
@@ -318,6 +321,9 @@ class Problem:
     IN_FLIGHT = "in_flight"
     # Uncertain, and the search of Visma for it failed run after run: a person looks.
     SEARCH_FAILED = "search_failed"
+    # Visma answered 403 (access.py): the company or the user may not post; the admin
+    # fixes it in Visma.
+    ACCESS_DENIED = "access_denied"
 
 
 class SettlementExport(models.Model):

@@ -58,3 +58,23 @@ def notify_new_problems(organization: Organization, outcomes: Iterable[Outcome])
             )
     for outcome in fresh:
         state.mark_notified(outcome.settlement, outcome.problem)
+
+
+def notify_run_failed(organization: Organization, message: str) -> None:
+    """One e-mail to the admins when a transfer run broke off: why, and what to do."""
+    recipients = organization.admin_emails()
+    if not recipients:
+        return
+    with translation.override("nb"):
+        url = settings.SITE_URL.rstrip("/") + reverse("visma:integration")
+        send_mail(
+            _("Overføringen til Visma eAccounting stoppet"),
+            _("Overføringen av dagsoppgjør til Visma eAccounting stoppet:")
+            + "\n\n"
+            + message
+            + "\n\n"
+            + _("Se detaljer: %(url)s") % {"url": url},
+            None,
+            recipients,
+            fail_silently=True,
+        )

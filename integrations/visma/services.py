@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from backoffice.models import Organization
 
-from . import client, crypto, oauth, tokens
+from . import access, client, crypto, oauth, tokens
 from .models import (
     TransferSettings,
     VismaAccount,
@@ -68,6 +68,16 @@ def complete_connection(
 
     try:
         company = client.get_company_settings(pair.access_token)
+        problem = access.company_problem(company.raw)
+        if problem is None:
+            # One harmless read of the books: a company without the API module, a user
+            # without access to the company, … answer 403 here, so the admin learns it
+            # now on this page and not from the first night's run.
+            today = timezone.localdate()
+            client.list_vouchers(pair.access_token, filter=client.voucher_date_filter(today, today))
+    except client.AccessDenied as exc:
+        _revoke_quietly(pair.refresh_token)
+        raise ConnectFailed(exc.advice) from None
     except client.VismaError as exc:
         _revoke_quietly(pair.refresh_token)
         if isinstance(exc, client.MissingScope):
@@ -80,6 +90,10 @@ def complete_connection(
                 "error": exc.detail or str(exc)
             }
         raise ConnectFailed(message) from None
+
+    if problem is not None:
+        _revoke_quietly(pair.refresh_token)
+        raise ConnectFailed(problem)
 
     now = timezone.now()
     with transaction.atomic():

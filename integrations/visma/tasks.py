@@ -68,7 +68,7 @@ def _send(run: ExportRun) -> None:
 
 def _finished(run: ExportRun | None) -> bool:
     # A task sent again (claim_stalled_runs) may turn up after the first one did the run.
-    return run is not None and run.status in (ExportRun.Status.DONE, ExportRun.Status.ABORTED)
+    return run is not None and not run.is_active and run.status != ExportRun.Status.QUEUED
 
 
 @shared_task(bind=True, max_retries=len(RETRY_COUNTDOWNS))

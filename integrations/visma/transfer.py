@@ -47,7 +47,7 @@ from settlements.models import Settlement
 
 from . import client, selectors, state, tokens
 from .models import ExportAttempt, ExportRun, Problem, SettlementExport, TransferSettings
-from .notifications import notify_new_problems
+from .notifications import notify_new_problems, notify_run_failed
 from .preflight import Company, preflight, read_company
 from .selectors import due_settlements, export_of, waiting_for_answer
 from .services import refresh_company_data
@@ -62,6 +62,10 @@ MAX_RATE_LIMIT_WAIT = 180
 
 class TransientRunError(Exception):
     """The run could not start for a passing reason (Visma down, rate limit); retry later."""
+
+
+class RunFailed(Exception):
+    """The run cannot go on for a reason no retry fixes (the message says what to do)."""
 
 
 @dataclass
@@ -168,15 +172,38 @@ def export_organization(
         ExportRun.objects.filter(pk=run.pk).update(
             status=ExportRun.Status.RUNNING, started_at=timezone.now(), total=len(settlements)
         )
+    failed, previous = False, _previous_message(organization)
     try:
         if settlements:
             _run(organization, settlements, result, run=run, dry_run=dry_run)
+    except TransientRunError:
+        raise
+    except RunFailed as exc:
+        failed, result.message = True, str(exc)
+    except Exception as exc:
+        # A defect or an answer nothing here expects: never a run "ferdig" with an empty
+        # summary. The run says why, the admins get one e-mail, the log has the trace.
+        logger.exception("Transfer run of organisation %s broke off", organization.pk)
+        failed = True
+        result.message = _(
+            "Overføringen stoppet på en uventet feil (%(error)s). Dagsoppgjør som ikke ble "
+            "overført, prøves igjen ved neste kjøring; meld fra til brukerstøtte hvis det "
+            "gjentar seg."
+        ) % {"error": f"{type(exc).__name__}: {exc}"[:300]}
     finally:
         if run is not None:
-            _finish(organization, run, result)
+            _finish(organization, run, result, failed=failed)
+    # One e-mail per new reason: the same failure night after night is told once.
+    if failed and not dry_run and result.message != previous:
+        notify_run_failed(organization, result.message)
     if not dry_run:
         notify_new_problems(organization, result.outcomes)
     return result
+
+
+def _previous_message(organization: Organization) -> str:
+    settings_ = TransferSettings.objects.filter(organization=organization).first()
+    return (settings_.last_run_summary or {}).get("message", "") if settings_ else ""
 
 
 def _run(
@@ -200,6 +227,10 @@ def _run(
         return
     except (client.TransportError, client.ServerError, client.RateLimited) as exc:
         raise TransientRunError(str(exc)) from exc
+    except client.AccessDenied as exc:
+        # Nothing can go before the admin fixes it in Visma; the settlements wait as they
+        # are and go out on the first run after.
+        raise RunFailed(exc.advice) from exc
 
     company = read_company(organization)
     mapping = load_mapping(organization)
@@ -210,6 +241,11 @@ def _run(
         result.outcomes.append(outcome)
         if run is not None:
             ExportRun.objects.filter(pk=run.pk).update(processed=index + 1)
+        if outcome.result == "needs_action" and outcome.problem == Problem.ACCESS_DENIED:
+            # Visma refuses this company or user: the rest would meet the same 403. They
+            # wait as they are; the admins are told once (notify_new_problems).
+            result.message = outcome.message
+            return
         if outcome.result == "needs_action" and outcome.problem == Problem.CONNECTION:
             # The connection is gone: the rest wait (unchanged) for the admin to reconnect.
             result.message = outcome.message
@@ -223,12 +259,13 @@ def _run(
             return
 
 
-def _finish(organization: Organization, run: ExportRun, result: RunResult) -> None:
+def _finish(
+    organization: Organization, run: ExportRun, result: RunResult, *, failed: bool = False
+) -> None:
     now = timezone.now()
     summary = result.summary()
-    ExportRun.objects.filter(pk=run.pk).update(
-        status=ExportRun.Status.DONE, finished_at=now, summary=summary
-    )
+    status = ExportRun.Status.FAILED if failed else ExportRun.Status.DONE
+    ExportRun.objects.filter(pk=run.pk).update(status=status, finished_at=now, summary=summary)
     TransferSettings.objects.filter(organization=organization).update(
         last_run_at=now, last_run_summary=summary
     )
@@ -338,15 +375,8 @@ def _export_claimed(
 
 
 def search_filter(day: date) -> str:
-    """The OData filter for the vouchers around `day`, written as working integrations
-    write it. Visma's OData v4 stack may refuse a date-time property compared with a bare
-    date (`VoucherDate eq 2026-11-27`, 400), and VoucherDate comes back without a zone, so
-    an exact match may find nothing: a range of date-times, a day wider on each side."""
-    start, end = day - timedelta(days=1), day + timedelta(days=1)
-    return (
-        f"VoucherDate ge {start.isoformat()}T00:00:00.00Z "
-        f"and VoucherDate le {end.isoformat()}T23:59:59.00Z"
-    )
+    """The vouchers around `day`: a day wider on each side (client.voucher_date_filter)."""
+    return client.voucher_date_filter(day - timedelta(days=1), day + timedelta(days=1))
 
 
 def find_posted(organization: Organization, voucher: Voucher) -> dict | None:
@@ -433,6 +463,15 @@ def _post(settlement: Settlement, voucher: Voucher, payload: dict, *, run) -> Ou
             reason = connection_reason(exc)
             state.set_problem(settlement, Problem.CONNECTION, reason, run=run)
             return Outcome(settlement, "needs_action", reason, problem=Problem.CONNECTION)
+        except client.AccessDenied as exc:
+            # A 403 stored nothing; an earlier doubt is kept (the search ran first).
+            if not search_first:
+                state.doubt(settlement, False)
+            reason = exc.advice
+            state.set_problem(
+                settlement, Problem.ACCESS_DENIED, reason, run=run, error_code=exc.code or 403
+            )
+            return Outcome(settlement, "needs_action", reason, problem=Problem.ACCESS_DENIED)
         except (client.AuthError, client.MissingScope) as exc:
             # A refused token stored nothing; an earlier doubt is kept by the search, which
             # ran first (and failed) when it was set.

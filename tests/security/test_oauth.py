@@ -78,6 +78,7 @@ class FakeVisma:
             "IsLockedForAccounting": False,
         }
         mock.get(f"{API}/fiscalyears", json={**page, "Data": [year]})
+        mock.get(f"{API}/vouchers", json={**page, "Data": []})  # the connect's check
 
     def token(self, request):
         access = "acc-" + secrets.token_urlsafe(24)

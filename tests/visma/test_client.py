@@ -309,3 +309,19 @@ def test_the_token_is_never_logged(caplog):
     with pytest.raises(client.ServerError):
         client.list_accounts(TOKEN)
     assert "boom" in caplog.text and TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize("code", [4002, 4003, 4004, 4005, 4011, 4019])
+def test_a_403_is_named_with_what_the_admin_must_do(mocked, code):
+    from integrations.visma import access
+
+    mocked.get(
+        f"{API}/companysettings",
+        status=403,
+        json={"ErrorCode": code, "DeveloperErrorMessage": "No access to module: api_standard"},
+    )
+    with pytest.raises(client.AccessDenied) as caught:
+        client.get_company_settings(TOKEN)
+    assert caught.value.code == code
+    assert caught.value.advice == access.advice(code)
+    assert "Visma" in caught.value.advice

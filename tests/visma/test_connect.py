@@ -238,6 +238,9 @@ def test_connected_even_when_the_chart_cannot_be_fetched_yet(alice_client, org, 
     state = start(alice_client)["state"]
     mocked.post(TOKEN_URL, json=token_answer())
     mocked.get(f"{API}/companysettings", json={"Name": "Fjordkafé AS"})
+    mocked.get(
+        f"{API}/vouchers", json={"Meta": {"CurrentPage": 1, "TotalNumberOfPages": 1}, "Data": []}
+    )
     mocked.get(f"{API}/accounts", status=503, body="")
     response = alice_client.get(CALLBACK, {"code": "c", "state": state}, follow=True)
     levels = [level for level, _text in texts(response)]

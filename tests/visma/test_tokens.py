@@ -150,7 +150,7 @@ def test_a_reconnect_clears_the_notice_so_the_next_incident_mails_again(
 
     mocked.post(TOKEN_URL, json=token_answer())
     mocked.get(f"{API}/companysettings", json=COMPANY)
-    for path in ("accounts", "vatcodes", "fiscalyears"):
+    for path in ("vouchers", "accounts", "vatcodes", "fiscalyears"):
         mocked.get(
             f"{API}/{path}", json={"Meta": {"CurrentPage": 1, "TotalNumberOfPages": 0}, "Data": []}
         )

@@ -85,13 +85,6 @@ class MappingData:
     pay_ins: int | None = None
     pay_outs: int | None = None
 
-    def sales_account(self, product_group: str, rate) -> SalesAccount | None:
-        """Mapping resolution: the product group's override, else the rate's default."""
-        override = self.sales_by_product_group.get(product_group)
-        if override is not None:
-            return override
-        return self.sales_by_vat_rate.get(rate_key(rate))
-
 
 @dataclass(frozen=True)
 class MappingError:

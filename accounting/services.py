@@ -14,13 +14,10 @@ from settlements.models import SeenName
 from .catalog import company_catalog
 from .mapping import (
     SINGLE_FIELDS,
-    STANDARD_METHODS,
-    STANDARD_RATES,
     MappingData,
     MappingValidationError,
     SalesAccount,
     diff,
-    fill_standard_chart,
     group_rate_problems,
     mapping_from_json,
     mapping_to_json,
@@ -187,32 +184,5 @@ def import_mapping(*, organization: Organization, data, user=None, note: str = "
         user=user,
         note=note,
         action=MappingChange.Action.IMPORT,
-    )
-    return mapping
-
-
-def apply_standard_chart(
-    *, organization: Organization, user=None, rates=None, methods=None
-) -> MappingData:
-    """ "Bruk standard kontoplan": NS 4102 accounts and SAF-T codes into the empty entries of
-    the saved kontooppsett; what the admin entered stays. `rates` and `methods` default to the
-    standard ones plus those seen in the organisation's settlements."""
-    seen = seen_in_settlements(organization)
-    if rates is None:
-        rates = set(STANDARD_RATES) | seen.rates
-    if methods is None:
-        methods = set(STANDARD_METHODS) | set(seen.methods)
-    catalog = company_catalog(organization)
-    data = fill_standard_chart(
-        export_mapping(organization=organization), rates=rates, methods=methods, catalog=catalog
-    )
-    mapping = validate_mapping_data(
-        organization=organization, data=data, catalog=catalog, seen=seen
-    )
-    save_mapping(
-        organization=organization,
-        mapping=mapping,
-        user=user,
-        action=MappingChange.Action.STANDARD,
     )
     return mapping

@@ -9,8 +9,8 @@ import base64
 import hashlib
 import os
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -41,48 +41,38 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
 
+# WAL: readers never block a writer (web, worker and the embedded simulator share the
+# file). IMMEDIATE: a transaction takes the write lock when it begins, so two writers queue
+# (busy timeout) instead of failing on a stale read snapshot. Every SQLite file gets them:
+# without them a second process on the file (a worker) fails at once with "database is
+# locked" under concurrency.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL;",
+    "transaction_mode": "IMMEDIATE",
+}
+
+
 def database_from_url(url: str | None) -> dict:
-    """postgres://user:pass@host:port/name?opt=v  or  sqlite:///path (default: var/)."""
+    """postgres://user:pass@host:port/name?opt=v  or  sqlite:///path (default: var/), read by
+    dj-database-url (https://github.com/jazzband/dj-database-url)."""
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "backoffice.sqlite3",
             # A file (not :memory:) so a Celery worker started by a test sees the test data.
             "TEST": {"NAME": VAR_DIR / "test-backoffice.sqlite3"},
-            # WAL: readers never block a writer (web, worker and the embedded simulator share
-            # the file). IMMEDIATE: a transaction takes the write lock when it begins, so
-            # two writers queue (busy timeout) instead of failing on a stale read snapshot.
-            "OPTIONS": {
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL;",
-                "transaction_mode": "IMMEDIATE",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        # The same options as the default file above: without them a second process on
-        # the file (a worker) fails at once with "database is locked" under concurrency.
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": unquote(parts.path[1:]),
-            "OPTIONS": {
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL;",
-                "transaction_mode": "IMMEDIATE",
-            },
-        }
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise ImproperlyConfigured(f"DATABASE_URL: unsupported scheme {parts.scheme!r}")
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parts.path[1:]) or "backoffice",
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
-        "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 0),
-        "OPTIONS": dict(parse_qsl(parts.query)),
-    }
+    try:
+        config = dict(dj_database_url.parse(url, conn_max_age=envint("DB_CONN_MAX_AGE", 0)))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+    elif config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"DATABASE_URL: unsupported database {config['ENGINE']!r}")
+    return config
 
 
 DEBUG = envbool("DEBUG", "1")

@@ -17,8 +17,7 @@ from django.views.decorators.http import require_GET
 from backoffice.models import ApiKey, Location
 
 from .models import Settlement
-from .parsing import SettlementInvalid, parse_body
-from .schema import SETTLEMENT_SCHEMA
+from .parsing import SettlementInvalid, parse_body, settlement_json_schema
 from .services import ingest_settlement
 from .transfer import provider, untouched_status
 
@@ -138,5 +137,5 @@ def settlements_endpoint(request: HttpRequest) -> JsonResponse:
 @require_GET
 @cache_control(max_age=3600, public=True)
 def settlement_schema(request: HttpRequest) -> JsonResponse:
-    schema = {"$id": request.build_absolute_uri(), **SETTLEMENT_SCHEMA}
+    schema = {"$id": request.build_absolute_uri(), **settlement_json_schema()}
     return JsonResponse(schema, json_dumps_params={**UTF8, "indent": 2})

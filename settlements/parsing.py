@@ -16,11 +16,27 @@ import json
 import re
 import unicodedata
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from backoffice.validation import problems
 
 from .domain import (
     CENT,
@@ -51,40 +67,6 @@ EARLIEST_DATE = dt.date(2000, 1, 1)
 REGISTER_ID_MAX = 64
 TEXT_MAX = 100
 REASON_MAX = 200
-
-TOP_LEVEL_FIELDS = (
-    "register_id",
-    "z_number",
-    "business_date",
-    "opened_at",
-    "closed_at",
-    "currency",
-    "sales",
-    "payments",
-    "tips",
-    "gift_cards_sold",
-    "rounding",
-    "cash_count",
-    "pay_ins",
-    "pay_outs",
-    "counters",
-)
-REQUIRED_FIELDS = ("register_id", "z_number", "business_date", "sales", "payments")
-SALE_FIELDS = ("product_group", "vat_rate", "gross_amount", "vat_amount", "count")
-PAYMENT_FIELDS = ("method", "amount")
-MOVEMENT_FIELDS = ("reason", "amount")
-CASH_COUNT_FIELDS = ("opening_float", "counted")
-COUNTER_COUNTS = ("receipts", "returns_count", "discounts_count", "no_sale_openings")
-COUNTER_AMOUNTS = ("returns_amount", "discounts_amount")
-COUNTER_FIELDS = (
-    "receipts",
-    "returns_count",
-    "returns_amount",
-    "discounts_count",
-    "discounts_amount",
-    "no_sale_openings",
-)
-CURRENCIES = ("NOK",)
 
 
 class SettlementInvalid(Exception):
@@ -195,155 +177,10 @@ def _unstorable_text_path(value: Any) -> str | None:
     return None
 
 
-# --------------------------------------------------------------------------- parsing
-
-
-class _Collector:
-    """Gathers errors while the parser goes on, so one answer names every bad field."""
-
-    def __init__(self) -> None:
-        self.errors: list[dict[str, str]] = []
-
-    def add(self, path: str, message: str) -> None:
-        self.errors.append({"path": path, "message": message})
-
-    def unknown_fields(self, obj: dict, known: tuple[str, ...], prefix: str) -> None:
-        for key in obj:
-            if key not in known:
-                self.add(
-                    f"{prefix}{key}",
-                    _("Ukjent felt «{key}». Tillatte felt her: {known}.").format(
-                        key=key, known=", ".join(known)
-                    ),
-                )
-
-    def amount(self, value: Any, path: str, *, non_negative: bool = False) -> Decimal | None:
-        """An amount in kroner: a string like "6000.00" or a JSON number, exact to the øre."""
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.add(path, _("Må være et beløp, som tekst («1200.00») eller tall."))
-            return None
-        if isinstance(value, str):
-            if not MONEY_RE.fullmatch(value):
-                self.add(
-                    path,
-                    _(
-                        "«{value}» er ikke et beløp med høyst 2 desimaler (for eksempel «1200.00»)."
-                    ).format(value=value[:40]),
-                )
-                return None
-            amount = Decimal(value)
-        else:
-            amount = Decimal(value)
-            if not amount.is_finite():
-                self.add(path, _("Må være et endelig tall."))
-                return None
-            if abs(amount) >= MONEY_LIMIT:
-                self.add(path, _("Beløpet er for stort."))
-                return None
-            if amount != amount.quantize(CENT):
-                self.add(path, _("Beløpet kan ha høyst 2 desimaler."))
-                return None
-        if non_negative and amount < 0:
-            self.add(path, _("Kan ikke være negativt."))
-            return None
-        return amount.quantize(CENT)
-
-    def count(
-        self, value: Any, path: str, *, maximum: int = COUNT_MAX, signed: bool = False
-    ) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(path, _("Må være et heltall."))
-            return None
-        if value < 0 and not signed:
-            self.add(path, _("Kan ikke være negativt."))
-            return None
-        if abs(value) > maximum:
-            self.add(path, _("Tallet er for stort."))
-            return None
-        return value
-
-    def text(self, value: Any, path: str, *, max_length: int, required: bool = True) -> str | None:
-        if value is None and not required:
-            return ""
-        if not isinstance(value, str):
-            self.add(path, _("Må være tekst."))
-            return None
-        value = _strip_invisible(value)
-        if required and not value:
-            self.add(path, _("Kan ikke være tom."))
-            return None
-        if len(value) > max_length:
-            self.add(path, _("Kan ha høyst {n} tegn.").format(n=max_length))
-            return None
-        return value
-
-    def rate(self, value: Any, path: str) -> Decimal | None:
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.add(path, _("Må være en mva-sats i prosent, som tekst («25») eller tall."))
-            return None
-        if isinstance(value, str):
-            if not RATE_RE.fullmatch(value):
-                self.add(
-                    path,
-                    _("«{value}» er ikke en mva-sats i prosent (for eksempel «25»).").format(
-                        value=value[:40]
-                    ),
-                )
-                return None
-            rate = Decimal(value)
-        else:
-            rate = Decimal(value)
-            if not rate.is_finite():
-                self.add(path, _("Må være et endelig tall."))
-                return None
-        if not 0 <= rate <= 100:
-            self.add(path, _("Mva-satsen må være mellom 0 og 100."))
-            return None
-        if rate != rate.quantize(CENT):
-            self.add(path, _("Mva-satsen kan ha høyst 2 desimaler."))
-            return None
-        return normalize_rate(rate)
-
-    def datetime(self, value: Any, path: str) -> dt.datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self.add(path, _("Må være et tidspunkt som tekst (ISO 8601)."))
-            return None
-        try:
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            self.add(
-                path,
-                _(
-                    "«{value}» er ikke et tidspunkt (ISO 8601, for eksempel «2026-11-27T21:04:55+01:00»)."
-                ).format(value=value[:40]),
-            )
-            return None
-        if timezone.is_naive(moment):
-            # A till without an offset speaks local time.
-            moment = moment.replace(tzinfo=OSLO)
-        try:
-            # Stored and compared in UTC: year 1 east of Greenwich or year 9999 west of it
-            # has no UTC instant. Handed on in UTC too: Python takes offsets up to ±23:59:59
-            # with seconds, which PostgreSQL refuses to read ("time zone displacement out of
-            # range"), so the offset must not reach the database.
-            return moment.astimezone(dt.UTC)
-        except OverflowError:
-            self.add(path, _("Tidspunktet er utenfor gyldig område."))
-            return None
-
-    def items(self, value: Any, path: str) -> list:
-        if not isinstance(value, list):
-            self.add(path, _("Må være en liste."))
-            return []
-        return value
-
-    def obj(self, value: Any, path: str) -> dict | None:
-        if not isinstance(value, dict):
-            self.add(path, _("Må være et objekt."))
-            return None
-        return value
+# --------------------------------------------------------------------------- the model
+# Pydantic validates the shape (unknown and missing fields, types, lengths, ranges) and
+# names every bad field; the scalar types below say what JSON Schema alone cannot (an
+# amount exact to the øre, a date not ahead). Messages: backoffice.validation.MESSAGES.
 
 
 def _strip_invisible(value: str) -> str:
@@ -360,262 +197,362 @@ def _strip_invisible(value: str) -> str:
     return value[start:end]
 
 
-def _today_in_oslo() -> dt.date:
-    return timezone.now().astimezone(OSLO).date()
+def _stripped(value: Any) -> Any:
+    return _strip_invisible(value) if isinstance(value, str) else value
 
 
-def _business_date(c: _Collector, value: Any) -> dt.date | None:
+def _error(kind: str, **context: Any) -> PydanticCustomError:
+    return PydanticCustomError(kind, kind, context)
+
+
+def _number(value: Any, kind: str, pattern: re.Pattern[str]) -> Decimal:
+    """A string matching `pattern` or a JSON number (int or Decimal, never a float)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise _error(f"{kind}_type")
+    if isinstance(value, str):
+        if not pattern.fullmatch(value):
+            raise _error(f"{kind}_format", value=value[:40])
+        return Decimal(value)
+    number = Decimal(value)
+    if not number.is_finite():
+        raise _error("not_finite")
+    return number
+
+
+def _amount(value: Any) -> Decimal:
+    """An amount in kroner: a string like "6000.00" or a JSON number, exact to the øre."""
+    amount = _number(value, "amount", MONEY_RE)
+    if abs(amount) >= MONEY_LIMIT:
+        raise _error("amount_too_large")
+    if amount != amount.quantize(CENT):
+        raise _error("amount_places")
+    return amount.quantize(CENT)
+
+
+def _non_negative_amount(value: Any) -> Decimal:
+    amount = _amount(value)
+    if amount < 0:
+        raise _error("negative")
+    return amount
+
+
+def _rate(value: Any) -> Decimal:
+    rate = _number(value, "rate", RATE_RE)
+    if not 0 <= rate <= 100:
+        raise _error("rate_range")
+    if rate != rate.quantize(CENT):
+        raise _error("rate_places")
+    return normalize_rate(rate)
+
+
+def _business_date(value: Any) -> dt.date:
     if not isinstance(value, str) or not DATE_RE.fullmatch(value):
-        c.add("business_date", _("Må være en dato som tekst, ÅÅÅÅ-MM-DD."))
-        return None
+        raise _error("date_type")
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        c.add("business_date", _("«{value}» er ikke en gyldig dato.").format(value=value))
-        return None
+        raise _error("date_invalid", value=value) from None
     # The till's clock may be a little ahead near midnight; a day further is a typo.
-    latest = _today_in_oslo() + dt.timedelta(days=1)
+    latest = timezone.localdate() + dt.timedelta(days=1)
     if day > latest:
-        c.add(
-            "business_date",
-            _("Datoen {day} ligger fram i tid (senest {latest}).").format(
-                day=day.isoformat(), latest=latest.isoformat()
-            ),
-        )
-        return None
+        raise _error("date_ahead", day=day.isoformat(), latest=latest.isoformat())
     if day < EARLIEST_DATE:
-        c.add("business_date", _("Datoen {day} er for gammel.").format(day=day.isoformat()))
-        return None
+        raise _error("date_too_old", day=day.isoformat())
     return day
 
 
-def _sale(c: _Collector, raw: Any, path: str) -> SaleLineData | None:
-    line = c.obj(raw, path)
-    if line is None:
-        return None
-    c.unknown_fields(line, SALE_FIELDS, f"{path}.")
-    before = len(c.errors)
-    for name in ("product_group", "vat_rate", "gross_amount"):
-        if name not in line:
-            c.add(f"{path}.{name}", _("Mangler."))
-    group = (
-        c.text(line.get("product_group"), f"{path}.product_group", max_length=TEXT_MAX)
-        if "product_group" in line
-        else None
-    )
-    rate = c.rate(line["vat_rate"], f"{path}.vat_rate") if "vat_rate" in line else None
-    gross = (
-        c.amount(line["gross_amount"], f"{path}.gross_amount") if "gross_amount" in line else None
-    )
-    vat = None
-    if line.get("vat_amount") is not None:
-        vat = c.amount(line["vat_amount"], f"{path}.vat_amount")
-    count = None
-    if line.get("count") is not None:
-        # Net of returns, like gross_amount: a returns-only group has a negative count.
-        count = c.count(line["count"], f"{path}.count", signed=True)
-    if len(c.errors) > before:
-        return None
-    if vat is None:
-        vat = vat_from_gross(gross, rate)
-    elif rate == 0 and vat != 0:
-        c.add(f"{path}.vat_amount", _("Mva må være 0 når satsen er 0 %."))
-        return None
-    elif abs(vat) > abs(gross) or (vat and gross and (vat < 0) != (gross < 0)):
-        c.add(
-            f"{path}.vat_amount",
-            _("Mva kan ikke være større enn bruttobeløpet eller ha motsatt fortegn."),
+def _instant(value: Any) -> dt.datetime:
+    if not isinstance(value, str):
+        raise _error("datetime_type")
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _error("datetime_format", value=value[:40]) from None
+    if timezone.is_naive(moment):
+        # A till without an offset speaks local time.
+        moment = moment.replace(tzinfo=OSLO)
+    try:
+        # Stored and compared in UTC: year 1 east of Greenwich or year 9999 west of it
+        # has no UTC instant. Handed on in UTC too: Python takes offsets up to ±23:59:59
+        # with seconds, which PostgreSQL refuses to read ("time zone displacement out of
+        # range"), so the offset must not reach the database.
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise _error("datetime_range") from None
+
+
+_AMOUNT_SCHEMA = {
+    "description": (
+        'An amount in NOK with at most 2 decimals, as a string ("1200.00", preferred) or a '
+        "JSON number. Never rounded by the server: more than 2 decimals is refused."
+    ),
+    "oneOf": [
+        {"type": "string", "pattern": MONEY_RE.pattern},
+        {"type": "number", "exclusiveMinimum": -1e12, "exclusiveMaximum": 1e12},
+    ],
+}
+_NON_NEGATIVE_AMOUNT_SCHEMA = {
+    "description": "An amount in NOK, zero or more, with at most 2 decimals.",
+    "oneOf": [
+        {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$"},
+        {"type": "number", "minimum": 0, "exclusiveMaximum": 1e12},
+    ],
+}
+
+Amount = Annotated[Decimal, PlainValidator(_amount), WithJsonSchema(_AMOUNT_SCHEMA)]
+NonNegativeAmount = Annotated[
+    Decimal, PlainValidator(_non_negative_amount), WithJsonSchema(_NON_NEGATIVE_AMOUNT_SCHEMA)
+]
+Rate = Annotated[
+    Decimal,
+    PlainValidator(_rate),
+    WithJsonSchema(
+        {
+            "description": 'Percent, 0 to 100; "25", "25.00" and 25 are one rate.',
+            "oneOf": [
+                {"type": "string", "pattern": RATE_RE.pattern},
+                {"type": "number", "minimum": 0, "maximum": 100},
+            ],
+        }
+    ),
+]
+BusinessDate = Annotated[
+    dt.date,
+    PlainValidator(_business_date),
+    WithJsonSchema(
+        {
+            "description": "The business day (Europe/Oslo), at most one day ahead of today.",
+            "type": "string",
+            "format": "date",
+            "pattern": DATE_RE.pattern,
+        }
+    ),
+]
+Moment = Annotated[
+    dt.datetime,
+    PlainValidator(_instant),
+    WithJsonSchema(
+        {
+            "description": "ISO 8601; without an offset it is Europe/Oslo local time.",
+            "type": "string",
+            "format": "date-time",
+        }
+    ),
+]
+
+
+def _text(max_length: int, *, min_length: int = 1) -> Any:
+    """Text with invisible characters stripped at both ends, then measured."""
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length}
+    if min_length:
+        schema.update(minLength=min_length, pattern=r"\S")
+    return Annotated[
+        str,
+        BeforeValidator(_stripped),
+        StringConstraints(strict=True, min_length=min_length, max_length=max_length),
+        WithJsonSchema(schema),
+    ]
+
+
+Text = _text(TEXT_MAX)
+RegisterId = _text(REGISTER_ID_MAX)
+Reason = _text(REASON_MAX, min_length=0)
+Count = Annotated[int, Strict(), Field(ge=0, le=COUNT_MAX)]
+# Net of returns, like gross_amount: a returns-only group has a negative count.
+NetCount = Annotated[int, Strict(), Field(ge=-COUNT_MAX, le=COUNT_MAX)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SaleIn(_Strict):
+    """One line per product group and VAT rate."""
+
+    product_group: Text = Field(description="The till's own name.")
+    vat_rate: Rate
+    gross_amount: Amount = Field(
+        description=(
+            "Including VAT, after discounts, net of returns (negative when returns exceed sales)."
         )
-        return None
-    return SaleLineData(
-        product_group=group, vat_rate=rate, gross_amount=gross, vat_amount=vat, count=count
     )
-
-
-def _payment(c: _Collector, raw: Any, path: str) -> PaymentData | None:
-    payment = c.obj(raw, path)
-    if payment is None:
-        return None
-    c.unknown_fields(payment, PAYMENT_FIELDS, f"{path}.")
-    before = len(c.errors)
-    for name in PAYMENT_FIELDS:
-        if name not in payment:
-            c.add(f"{path}.{name}", _("Mangler."))
-    method = (
-        c.text(payment["method"], f"{path}.method", max_length=TEXT_MAX)
-        if "method" in payment
-        else None
+    vat_amount: Amount | None = Field(
+        None,
+        description="Optional: when absent, gross x rate / (100 + rate), rounded half-up to øre.",
     )
-    amount = c.amount(payment["amount"], f"{path}.amount") if "amount" in payment else None
-    if len(c.errors) > before:
-        return None
-    return PaymentData(method=method, amount=amount)
+    count: NetCount | None = None
+
+    @field_validator("vat_amount")
+    @classmethod
+    def _vat_fits_the_rate(cls, vat: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        rate, gross = info.data.get("vat_rate"), info.data.get("gross_amount")
+        if vat is None or rate is None or gross is None:
+            return vat
+        if rate == 0 and vat != 0:
+            raise _error("vat_with_zero_rate")
+        if abs(vat) > abs(gross) or (vat and gross and (vat < 0) != (gross < 0)):
+            raise _error("vat_exceeds_gross")
+        return vat
 
 
-def _movement(c: _Collector, raw: Any, path: str) -> CashMovementData | None:
-    movement = c.obj(raw, path)
-    if movement is None:
-        return None
-    c.unknown_fields(movement, MOVEMENT_FIELDS, f"{path}.")
-    before = len(c.errors)
-    reason = c.text(movement.get("reason"), f"{path}.reason", max_length=REASON_MAX, required=False)
-    if "amount" not in movement:
-        c.add(f"{path}.amount", _("Mangler."))
-        amount = None
-    else:
-        amount = c.amount(movement["amount"], f"{path}.amount", non_negative=True)
-    if len(c.errors) > before:
-        return None
-    return CashMovementData(reason=reason or "", amount=amount)
+class PaymentIn(_Strict):
+    method: Text = Field(
+        description=(
+            "The till's own name; cash, card, vipps, gift_card and invoice are known by name. "
+            "Only 'cash' counts in the cash difference."
+        )
+    )
+    amount: Amount
 
 
-def _cash_count(c: _Collector, raw: Any) -> CashCount | None:
-    count = c.obj(raw, "cash_count")
-    if count is None:
-        return None
-    c.unknown_fields(count, CASH_COUNT_FIELDS, "cash_count.")
-    opening = ZERO
-    if count.get("opening_float") is not None:
-        opening = c.amount(count["opening_float"], "cash_count.opening_float", non_negative=True)
-    if count.get("counted") is None:
-        c.add("cash_count.counted", _("Mangler: opptalt beløp i kassen."))
-        return None
-    counted = c.amount(count["counted"], "cash_count.counted", non_negative=True)
-    if opening is None or counted is None:
-        return None
-    return CashCount(opening_float=opening, counted=counted)
+class CashMovementIn(_Strict):
+    """Cash put into (pay_ins) or taken out of (pay_outs) the drawer."""
+
+    reason: Reason | None = None
+    amount: NonNegativeAmount
 
 
-def _counters(c: _Collector, raw: Any) -> dict:
-    counters = c.obj(raw, "counters")
-    if counters is None:
-        return {}
-    c.unknown_fields(counters, COUNTER_FIELDS, "counters.")
-    result: dict = {}
-    for name in COUNTER_FIELDS:
-        value = counters.get(name)
-        if value is None:
-            continue
-        if name in COUNTER_COUNTS:
-            parsed = c.count(value, f"counters.{name}")
-        else:
-            parsed = c.amount(value, f"counters.{name}", non_negative=True)
+class CashCountIn(_Strict):
+    """Cash difference = counted - (opening_float + cash payments + pay_ins - pay_outs)."""
+
+    opening_float: NonNegativeAmount | None = None
+    counted: NonNegativeAmount
+
+
+class CountersIn(_Strict):
+    receipts: Count | None = None
+    returns_count: Count | None = None
+    returns_amount: NonNegativeAmount | None = None
+    discounts_count: Count | None = None
+    discounts_amount: NonNegativeAmount | None = None
+    no_sale_openings: Count | None = None
+
+
+class SettlementIn(_Strict):
+    """POST /api/v1/settlements with 'Authorization: Bearer <location API key>'. Balance
+    rule: sum(payments.amount) = sum(sales.gross_amount) + tips + gift_cards_sold +
+    rounding; a settlement that does not balance is stored as 'needs_action' and never
+    posted; the till corrects it by sending the same register_id and z_number with
+    corrected content (answer 200, corrected: true). Answers: 201 created, 200 the same
+    content again, 409 the same register and z_number with other content when the stored
+    one balances, 400 {errors: [{path, message}]}, 401 missing or wrong key, 413 body over
+    1 MiB."""
+
+    model_config = ConfigDict(title="Dagsoppgjør (Z-report) of one register")
+
+    register_id: RegisterId = Field(
+        description="The till's own id; one z_number sequence per register."
+    )
+    z_number: Annotated[int, Strict(), Field(ge=0, le=Z_NUMBER_MAX)] = Field(
+        description="The Z-report number."
+    )
+    business_date: BusinessDate
+    opened_at: Moment | None = None
+    closed_at: Moment | None = Field(None, description="ISO 8601, not before opened_at.")
+    currency: Literal["NOK"] | None = Field(None, description="Only NOK.")
+    sales: list[SaleIn]
+    payments: list[PaymentIn]
+    tips: NonNegativeAmount | None = None
+    gift_cards_sold: NonNegativeAmount | None = None
+    rounding: Amount | None = None
+    cash_count: CashCountIn | None = None
+    pay_ins: list[CashMovementIn] | None = None
+    pay_outs: list[CashMovementIn] | None = None
+    counters: CountersIn | None = None
+
+    @field_validator("closed_at")
+    @classmethod
+    def _not_before_opening(
+        cls, closed: dt.datetime | None, info: ValidationInfo
+    ) -> dt.datetime | None:
+        opened = info.data.get("opened_at")
+        if opened and closed and closed < opened:
+            raise _error("closed_before_opened")
+        return closed
+
+
+def settlement_json_schema() -> dict[str, Any]:
+    """The JSON Schema published at /api/v1/schema/settlement.json, made from SettlementIn."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **SettlementIn.model_json_schema(),
+    }
+
+
+def _data(body: SettlementIn) -> SettlementData:
+    counters = body.counters.model_dump(exclude_none=True) if body.counters else {}
+    for name in ("returns_amount", "discounts_amount"):
+        if name in counters:
             # Kept as text ("350.00") so the counters are plain JSON wherever they go.
-            parsed = None if parsed is None else _money(parsed)
-        if parsed is not None:
-            result[name] = parsed
-    return result
-
-
-def _optional_amount(c: _Collector, body: dict, name: str, *, non_negative: bool) -> Decimal:
-    if body.get(name) is None:
-        return ZERO
-    return c.amount(body[name], name, non_negative=non_negative) or ZERO
+            counters[name] = _money(counters[name])
+    return SettlementData(
+        register_id=body.register_id,
+        z_number=body.z_number,
+        business_date=body.business_date,
+        opened_at=body.opened_at,
+        closed_at=body.closed_at,
+        currency=body.currency or "NOK",
+        sales=tuple(
+            SaleLineData(
+                product_group=line.product_group,
+                vat_rate=line.vat_rate,
+                gross_amount=line.gross_amount,
+                vat_amount=(
+                    vat_from_gross(line.gross_amount, line.vat_rate)
+                    if line.vat_amount is None
+                    else line.vat_amount
+                ),
+                count=line.count,
+            )
+            for line in body.sales
+        ),
+        payments=tuple(PaymentData(method=p.method, amount=p.amount) for p in body.payments),
+        tips=body.tips if body.tips is not None else ZERO,
+        gift_cards_sold=body.gift_cards_sold if body.gift_cards_sold is not None else ZERO,
+        rounding=body.rounding if body.rounding is not None else ZERO,
+        cash_count=(
+            CashCount(
+                opening_float=(
+                    body.cash_count.opening_float
+                    if body.cash_count.opening_float is not None
+                    else ZERO
+                ),
+                counted=body.cash_count.counted,
+            )
+            if body.cash_count
+            else None
+        ),
+        pay_ins=tuple(
+            CashMovementData(reason=m.reason or "", amount=m.amount) for m in body.pay_ins or ()
+        ),
+        pay_outs=tuple(
+            CashMovementData(reason=m.reason or "", amount=m.amount) for m in body.pay_outs or ()
+        ),
+        counters=counters,
+    )
 
 
 def parse_settlement(obj: Any) -> SettlementData:
     """A decoded JSON body → SettlementData, or SettlementInvalid naming every bad field."""
-    c = _Collector()
-    body = c.obj(obj, "")
-    if body is None:
-        raise SettlementInvalid(c.errors)
-
-    c.unknown_fields(body, TOP_LEVEL_FIELDS, "")
-    for name in REQUIRED_FIELDS:
-        if body.get(name) is None:
-            c.add(name, _("Mangler: feltet er påkrevd."))
-
-    register_id = None
-    if body.get("register_id") is not None:
-        register_id = c.text(body["register_id"], "register_id", max_length=REGISTER_ID_MAX)
-    z_number = None
-    if body.get("z_number") is not None:
-        z_number = c.count(body["z_number"], "z_number", maximum=Z_NUMBER_MAX)
-    business_date = None
-    if body.get("business_date") is not None:
-        business_date = _business_date(c, body["business_date"])
-    opened_at = c.datetime(body.get("opened_at"), "opened_at")
-    closed_at = c.datetime(body.get("closed_at"), "closed_at")
-    if opened_at and closed_at and closed_at < opened_at:
-        c.add("closed_at", _("Kassen kan ikke være stengt før den ble åpnet (opened_at)."))
-
-    currency = body.get("currency")
-    if currency is None:
-        currency = "NOK"
-    elif currency not in CURRENCIES:
-        c.add(
-            "currency",
-            _("Bare NOK er støttet (fikk «{value}»).").format(value=str(currency)[:20]),
-        )
-
-    sales = (
-        [_sale(c, raw, f"sales[{i}]") for i, raw in enumerate(c.items(body["sales"], "sales"))]
-        if body.get("sales") is not None
-        else []
-    )
-    payments = (
-        [
-            _payment(c, raw, f"payments[{i}]")
-            for i, raw in enumerate(c.items(body["payments"], "payments"))
-        ]
-        if body.get("payments") is not None
-        else []
-    )
-
-    tips = _optional_amount(c, body, "tips", non_negative=True)
-    gift_cards_sold = _optional_amount(c, body, "gift_cards_sold", non_negative=True)
-    rounding = _optional_amount(c, body, "rounding", non_negative=False)
-    cash_count = _cash_count(c, body["cash_count"]) if body.get("cash_count") is not None else None
-    pay_ins = (
-        [
-            _movement(c, raw, f"pay_ins[{i}]")
-            for i, raw in enumerate(c.items(body["pay_ins"], "pay_ins"))
-        ]
-        if body.get("pay_ins") is not None
-        else []
-    )
-    pay_outs = (
-        [
-            _movement(c, raw, f"pay_outs[{i}]")
-            for i, raw in enumerate(c.items(body["pay_outs"], "pay_outs"))
-        ]
-        if body.get("pay_outs") is not None
-        else []
-    )
-    counters = _counters(c, body["counters"]) if body.get("counters") is not None else {}
-
-    if c.errors:
-        raise SettlementInvalid(c.errors)
-
-    data = SettlementData(
-        register_id=register_id,
-        z_number=z_number,
-        business_date=business_date,
-        opened_at=opened_at,
-        closed_at=closed_at,
-        currency=currency,
-        sales=tuple(sales),
-        payments=tuple(payments),
-        tips=tips,
-        gift_cards_sold=gift_cards_sold,
-        rounding=rounding,
-        cash_count=cash_count,
-        pay_ins=tuple(pay_ins),
-        pay_outs=tuple(pay_outs),
-        counters=counters,
-    )
+    try:
+        body = SettlementIn.model_validate(obj)
+    except ValidationError as exc:
+        raise SettlementInvalid(problems(exc, SettlementIn)) from None
+    data = _data(body)
     # Each amount fits the database; their sums must too (many huge lines could overflow).
-    for path, total in (
-        ("sales", data.total_sales),
-        ("sales", data.total_vat),
-        ("payments", data.total_payments),
-        ("payments", data.balance_difference),
-        ("cash_count", data.cash_difference or ZERO),
-    ):
-        if abs(total) >= MONEY_LIMIT:
-            c.add(path, _("Summen av beløpene er for stor."))
-    if c.errors:
-        raise SettlementInvalid(c.errors)
+    errors = [
+        {"path": path, "message": _("Summen av beløpene er for stor.")}
+        for path, total in (
+            ("sales", data.total_sales),
+            ("sales", data.total_vat),
+            ("payments", data.total_payments),
+            ("payments", data.balance_difference),
+            ("cash_count", data.cash_difference or ZERO),
+        )
+        if abs(total) >= MONEY_LIMIT
+    ]
+    if errors:
+        raise SettlementInvalid(errors)
     return data
 
 
@@ -687,4 +624,5 @@ __all__ = [
     "decode_body",
     "parse_body",
     "parse_settlement",
+    "settlement_json_schema",
 ]

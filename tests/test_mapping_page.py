@@ -14,7 +14,6 @@ from accounting.catalog import Catalog, KnownAccount, KnownVatCode
 from accounting.mapping import MappingData, SalesAccount, mapping_from_json
 from accounting.models import MappingChange
 from accounting.services import (
-    apply_standard_chart,
     export_mapping,
     import_mapping,
     load_mapping,
@@ -376,25 +375,11 @@ def test_standard_chart_fills_the_empty_fields_and_keeps_what_the_admin_typed(
     assert MappingChange.objects.filter(organization=org).first().action == "standard"
 
 
-def test_apply_standard_chart_gives_the_worked_example_defaults_without_overwriting(
-    org, alice, worked_example
-):
-    save_mapping(organization=org, mapping=MappingData(tips=2911, payments={"vipps": 1903}))
-    mapping = apply_standard_chart(
-        organization=org, user=alice, methods=["cash", "vipps", "Kupong"]
-    )
-    assert mapping.tips == 2911
-    assert mapping.payments == {"cash": 1900, "vipps": 1903}
-    data = export_mapping(organization=org)
-    expected = worked_example["mapping"]
-    assert data["sales_by_vat_rate"] == expected["sales_by_vat_rate"]
-    assert data["output_vat_by_rate"] == expected["output_vat_by_rate"]
-    for name in ("gift_cards_sold", "rounding", "cash", "cash_difference", "pay_ins", "pay_outs"):
-        assert data[name] == expected[name]
+def test_standard_chart_offers_only_what_the_company_has(admin_client, org, with_catalog):
+    response = admin_client.post(URL, {"action": "standard"})
+    assert response.status_code == 302
 
-
-def test_standard_chart_offers_only_what_the_company_has(org, with_catalog):
-    mapping = apply_standard_chart(organization=org)
+    mapping = load_mapping(org)
     assert "vipps" not in mapping.payments  # 1902 is inactive in the company
     assert mapping.payments["card"] == 1901
     assert "12" not in mapping.sales_by_vat_rate  # the company has no code 33

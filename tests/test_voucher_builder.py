@@ -14,7 +14,7 @@ from accounting.builder import (
     UnbalancedVoucher,
     build_voucher,
 )
-from accounting.mapping import MappingData, SalesAccount, mapping_from_json
+from accounting.mapping import MappingData, mapping_from_json
 from settlements.domain import (
     CashCount,
     CashMovementData,
@@ -461,10 +461,3 @@ def test_it_returns_a_voucher_without_rows_for_a_settlement_of_zeros():
     voucher = build_voucher(day([("Mat", "15", "0.00")], [("cash", "0.00")]), MappingData())
     assert voucher.rows == ()
     assert voucher.total_debit == voucher.total_credit == D("0.00")
-
-
-def test_the_mapping_resolution_helper_prefers_the_override():
-    mapping = full(sales_by_product_group={"Klær": {"account": 3001, "vat_code": "3"}})
-    assert mapping.sales_account("Klær", "25.00") == SalesAccount(3001, "3")
-    assert mapping.sales_account("Sko", 25) == SalesAccount(3000, "3")
-    assert mapping.sales_account("Sko", "11.11") is None

@@ -24,12 +24,25 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import requests
 from django.conf import settings
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic import ValidationError as PydanticValidationError
 from redis.exceptions import RedisError
 from urllib3.exceptions import NewConnectionError
+
+from backoffice.validation import path_of
 
 if TYPE_CHECKING:
     from accounting.builder import Voucher
@@ -408,36 +421,92 @@ def _shape_error(what: str, problem: str, *, write: bool = False) -> UnexpectedR
     return UnexpectedResponse(f"Unexpected {what} from Visma: {problem}", outcome_unknown=write)
 
 
-def _require(item: Any, what: str, fields: dict[str, tuple[type, ...]], *, write=False) -> dict:
-    if not isinstance(item, dict):
-        raise _shape_error(what, "not an object", write=write)
-    for name, types in fields.items():
-        value = item.get(name)
-        if (
-            name not in item
-            or not isinstance(value, types)
-            or (bool not in types and isinstance(value, bool))
-        ):
-            raise _shape_error(what, f"{name} is missing or of the wrong type", write=write)
-    return item
+# Visma's answers as pydantic models, field names as Visma spells them (the swagger in
+# ../shared/visma/). Strict: a number that comes as text, or a flag as 0/1, is not what
+# Visma documents. Unknown fields are ignored: Visma adds fields without notice.
+class _Shape(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
 
 
-def _uuid_text(value: Any, what: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except (TypeError, ValueError, AttributeError):
-        raise _shape_error(what, f"Id {value!r} is not a GUID") from None
-
-
-def _parse_date(value: Any, what: str) -> date | None:
-    if value is None or value == "":
-        return None
+def _date_part(value: Any) -> str:
+    # Visma's dates come as "2026-01-01" or "2026-01-01T00:00:00", always as text.
     if not isinstance(value, str):
-        raise _shape_error(what, f"{value!r} is not a date")
+        raise ValueError("a date must be text")
+    return value[:10]
+
+
+VismaDate = Annotated[date, BeforeValidator(_date_part), Strict(False)]
+Guid = Annotated[uuid.UUID, Strict(False)]
+
+
+S = TypeVar("S", bound=_Shape)
+
+
+class _Meta(_Shape):
+    CurrentPage: int
+    TotalNumberOfPages: int
+
+
+class _Page(_Shape):
+    Meta: _Meta
+    Data: list[dict[str, Any]]
+
+
+class _CompanySettingsIn(_Shape):
+    Name: str
+    CorporateIdentityNumber: str | None = None
+    AccountingLockedTo: VismaDate | None = None
+
+    @field_validator("AccountingLockedTo", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+class _AccountIn(_Shape):
+    # Visma documents Number as text ("1900"); some answers carry it as a number.
+    Number: (
+        Annotated[int, Field(ge=1)] | Annotated[str, StringConstraints(pattern=r"^\s*[0-9]+\s*$")]
+    )
+    Name: str
+    IsActive: bool
+    FiscalYearId: str | None = None
+    VatCodeId: str | None = None
+
+
+class _VatCodeIn(_Shape):
+    Id: Guid
+    Code: Any = None
+    Description: str | None = None
+    VatRate: int | Decimal
+    RelatedAccounts: Any = None
+
+
+class _FiscalYearIn(_Shape):
+    Id: Guid
+    StartDate: VismaDate
+    EndDate: VismaDate
+    IsLockedForAccounting: bool
+
+    @model_validator(mode="after")
+    def _a_period(self) -> _FiscalYearIn:
+        if self.EndDate < self.StartDate:
+            raise ValueError("StartDate/EndDate do not make a period")
+        return self
+
+
+class _VoucherIn(_Shape):
+    Id: str
+
+
+def _shape(model: type[S], item: Any, what: str, *, write: bool = False) -> S:
+    """`item` as `model`, or UnexpectedResponse naming the first bad field."""
     try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        raise _shape_error(what, f"{value!r} is not a date") from None
+        return model.model_validate(item)
+    except PydanticValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = path_of(first["loc"]) or "(answer)"
+        raise _shape_error(what, f"{where}: {first['msg']}", write=write) from None
 
 
 def _paginated(token: str, path: str, *, endpoint: str, params: dict | None = None) -> list[dict]:
@@ -447,17 +516,13 @@ def _paginated(token: str, path: str, *, endpoint: str, params: dict | None = No
     while True:
         query = {**(params or {}), "$page": page, "$pagesize": PAGE_SIZE}
         _status, body = _request("GET", path, token, endpoint=endpoint, params=query)
-        _require(body, f"{path} list", {"Meta": (dict,), "Data": (list,)})
-        meta = _require(
-            body["Meta"], f"{path} list", {"CurrentPage": (int,), "TotalNumberOfPages": (int,)}
-        )
-        if meta["CurrentPage"] != page:
-            raise _shape_error(f"{path} list", f"asked for page {page}, got {meta['CurrentPage']}")
-        for item in body["Data"]:
-            if not isinstance(item, dict):
-                raise _shape_error(f"{path} list", "an item is not an object")
-            items.append(item)
-        if page >= meta["TotalNumberOfPages"] or not body["Data"] or page >= MAX_PAGES:
+        answer = _shape(_Page, body, f"{path} list")
+        if answer.Meta.CurrentPage != page:
+            raise _shape_error(
+                f"{path} list", f"asked for page {page}, got {answer.Meta.CurrentPage}"
+            )
+        items.extend(answer.Data)
+        if page >= answer.Meta.TotalNumberOfPages or not answer.Data or page >= MAX_PAGES:
             return items
         page += 1
 
@@ -502,14 +567,11 @@ class FiscalYear:
 def get_company_settings(token: str) -> CompanySettings:
     """GET /companysettings (needs an ea:sales* scope)."""
     _status, body = _request("GET", "companysettings", token, endpoint="companysettings")
-    _require(body, "company settings", {"Name": (str,)})
-    org_number = body.get("CorporateIdentityNumber") or ""
-    if not isinstance(org_number, str):
-        raise _shape_error("company settings", "CorporateIdentityNumber is not text")
+    answer = _shape(_CompanySettingsIn, body, "company settings")
     return CompanySettings(
-        name=body["Name"],
-        org_number=org_number,
-        accounting_locked_to=_parse_date(body.get("AccountingLockedTo"), "company settings"),
+        name=answer.Name,
+        org_number=answer.CorporateIdentityNumber or "",
+        accounting_locked_to=answer.AccountingLockedTo,
         raw=body,
     )
 
@@ -518,17 +580,17 @@ def list_accounts(token: str) -> list[Account]:
     """GET /accounts, every page."""
     accounts = []
     for item in _paginated(token, "accounts", endpoint="accounts"):
-        _require(item, "account", {"Number": (str, int), "Name": (str,), "IsActive": (bool,)})
-        number = _as_int(item["Number"])
-        if number is None or number < 1:
-            raise _shape_error("account", f"Number {item['Number']!r} is not an account number")
+        account = _shape(_AccountIn, item, "account")
+        number = int(account.Number)
+        if number < 1:
+            raise _shape_error("account", f"Number {account.Number!r} is not an account number")
         accounts.append(
             Account(
                 number=number,
-                name=item["Name"],
-                is_active=item["IsActive"],
-                fiscal_year_id=str(item.get("FiscalYearId") or ""),
-                vat_code_id=item.get("VatCodeId") or None,
+                name=account.Name,
+                is_active=account.IsActive,
+                fiscal_year_id=account.FiscalYearId or "",
+                vat_code_id=account.VatCodeId or None,
             )
         )
     return accounts
@@ -539,21 +601,21 @@ def list_vat_codes(token: str) -> list[VatCode]:
     chosen in the kontooppsett)."""
     codes = []
     for item in _paginated(token, "vatcodes", endpoint="vatcodes"):
-        _require(item, "VAT code", {"Id": (str,), "VatRate": (int, Decimal)})
-        if not isinstance(item.get("Code"), str) or not item["Code"].strip():
+        vat = _shape(_VatCodeIn, item, "VAT code")
+        if not isinstance(vat.Code, str) or not vat.Code.strip():
             continue
-        related = item.get("RelatedAccounts") or {}
+        related = vat.RelatedAccounts if isinstance(vat.RelatedAccounts, dict) else {}
         accounts = tuple(
             number
             for key in ("AccountNumber1", "AccountNumber2", "AccountNumber3")
-            if isinstance(related, dict) and (number := _as_int(related.get(key)))
+            if (number := _as_int(related.get(key)))
         )
         codes.append(
             VatCode(
-                id=_uuid_text(item["Id"], "VAT code"),
-                code=item["Code"].strip(),
-                description=item.get("Description") or "",
-                rate=Decimal(item["VatRate"]),
+                id=str(vat.Id),
+                code=vat.Code.strip(),
+                description=vat.Description or "",
+                rate=Decimal(vat.VatRate),
                 related_accounts=accounts,
             )
         )
@@ -564,26 +626,13 @@ def list_fiscal_years(token: str) -> list[FiscalYear]:
     """GET /fiscalyears, every page."""
     years = []
     for item in _paginated(token, "fiscalyears", endpoint="fiscalyears"):
-        _require(
-            item,
-            "fiscal year",
-            {
-                "Id": (str,),
-                "StartDate": (str,),
-                "EndDate": (str,),
-                "IsLockedForAccounting": (bool,),
-            },
-        )
-        start = _parse_date(item["StartDate"], "fiscal year")
-        end = _parse_date(item["EndDate"], "fiscal year")
-        if start is None or end is None or end < start:
-            raise _shape_error("fiscal year", "StartDate/EndDate do not make a period")
+        year = _shape(_FiscalYearIn, item, "fiscal year")
         years.append(
             FiscalYear(
-                id=_uuid_text(item["Id"], "fiscal year"),
-                start_date=start,
-                end_date=end,
-                is_locked=item["IsLockedForAccounting"],
+                id=str(year.Id),
+                start_date=year.StartDate,
+                end_date=year.EndDate,
+                is_locked=year.IsLockedForAccounting,
             )
         )
     return years
@@ -606,7 +655,7 @@ def list_vouchers(token: str, *, filter: str | None = None) -> list[dict]:
     params = {"$filter": filter} if filter else None
     vouchers = []
     for item in _paginated(token, "vouchers", endpoint="vouchers", params=params):
-        _require(item, "voucher", {"Id": (str,)})
+        _shape(_VoucherIn, item, "voucher")
         vouchers.append(item)
     return vouchers
 
@@ -636,7 +685,8 @@ def create_voucher(
     _status, body = _request(
         "POST", "vouchers", token, endpoint="vouchers", params=params, payload=payload
     )
-    return _require(body, "created voucher", {"Id": (str,)}, write=True)
+    _shape(_VoucherIn, body, "created voucher", write=True)
+    return body
 
 
 def voucher_body(voucher: Voucher, vat_code_ids: dict[str, str]) -> dict:

@@ -174,7 +174,7 @@ class Command(BaseCommand):
                     new_keys.append((location.name, raw))
                 locations.append((location, registers, closed_sundays))
 
-        yesterday = timezone.now().astimezone(OSLO).date() - dt.timedelta(days=1)
+        yesterday = timezone.localdate() - dt.timedelta(days=1)
         outcomes = {"created": 0, "unchanged": 0, "conflict": 0}
         for location, registers, closed_sundays in locations:
             for offset in range(DAYS):

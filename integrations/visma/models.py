@@ -169,6 +169,61 @@ class VismaConnection(models.Model):
         return self.expires_at - REFRESH_MARGIN <= (now or timezone.now())
 
 
+class ConnectionEvent(models.Model):
+    """The connection's history (append-only): who connected, reconnected, changed or
+    disconnected which Visma company, and when. The last company the books went to is the
+    one a reconnect must land in, unless an admin confirms a change of company."""
+
+    class Action(models.TextChoices):
+        CONNECTED = "connected", _("koblet til")
+        RECONNECTED = "reconnected", _("koblet til på nytt")
+        COMPANY_CHANGED = "company_changed", _("byttet selskap")
+        CHANGE_REFUSED = "change_refused", _("bytte av selskap avvist")
+        DISCONNECTED = "disconnected", _("koblet fra")
+
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, related_name="visma_connection_events"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    company_name = models.CharField(_("selskap"), max_length=200, blank=True)
+    company_org_number = models.CharField(_("organisasjonsnummer"), max_length=40, blank=True)
+    # Visma's CompanyIdentifier (companysettings), else empty.
+    company_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["organization", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.company_name}"
+
+
+class PendingCompanyChange(models.Model):
+    """A sign-in at Visma that landed in another company than the books are in: the new
+    tokens wait here (encrypted, for PENDING_CHANGE_MINUTES) until an admin confirms the
+    change of company on its page, or cancels it."""
+
+    organization = models.OneToOneField(
+        Organization, models.CASCADE, related_name="visma_pending_change"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    company_name = models.CharField(max_length=200)
+    company_org_number = models.CharField(max_length=40, blank=True)
+    company_id = models.CharField(max_length=64, blank=True)
+    access_token_encrypted = models.TextField()
+    refresh_token_encrypted = models.TextField()
+    expires_in = models.PositiveIntegerField()
+    scope = models.CharField(max_length=500, blank=True)
+
+    def __repr__(self) -> str:
+        return f"<PendingCompanyChange org={self.organization_id} to={self.company_org_number}>"
+
+
 class VismaAccount(models.Model):
     """An account of the company's chart (its current fiscal year)."""
 

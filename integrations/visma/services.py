@@ -11,15 +11,20 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from backoffice.models import Organization
 
 from . import access, client, crypto, oauth, tokens
 from .models import (
+    ConnectionEvent,
+    PendingCompanyChange,
+    SettlementExport,
     TransferSettings,
     VismaAccount,
     VismaConnection,
@@ -33,6 +38,15 @@ logger = logging.getLogger(__name__)
 
 class ConnectFailed(Exception):
     """The connect flow failed; the message is for the admin who clicked."""
+
+
+class CompanyChangeNeeded(Exception):
+    """The sign-in landed in another company than the books are in. Nothing changed: the
+    new tokens wait in PendingCompanyChange for an admin's confirmation."""
+
+
+# How long a sign-in that landed in another company waits for the admin's confirmation.
+PENDING_CHANGE_MINUTES = 15
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,51 @@ def complete_connection(
         _revoke_quietly(pair.refresh_token)
         raise ConnectFailed(problem)
 
+    last = last_company(organization)
+    if last is not None and not _same_company(last, company):
+        # Never silently: the books would move to another company. An admin confirms it
+        # on its own page (confirm_company_change) or cancels it.
+        with transaction.atomic():
+            PendingCompanyChange.objects.filter(organization=organization).delete()
+            PendingCompanyChange.objects.create(
+                organization=organization,
+                user=user,
+                company_name=company.name,
+                company_org_number=company.org_number,
+                company_id=_company_id(company),
+                access_token_encrypted=crypto.encrypt(pair.access_token),
+                refresh_token_encrypted=crypto.encrypt(pair.refresh_token),
+                expires_in=pair.expires_in,
+                scope=pair.scope[:500],
+            )
+        raise CompanyChangeNeeded(company.name)
+
+    action = (
+        ConnectionEvent.Action.CONNECTED if last is None else ConnectionEvent.Action.RECONNECTED
+    )
+    return _store_connection(
+        organization,
+        user=user,
+        company=company,
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        scope=pair.scope,
+        action=action,
+    )
+
+
+def _store_connection(
+    organization: Organization,
+    *,
+    user,
+    company: client.CompanySettings,
+    access_token: str,
+    refresh_token: str,
+    expires_in: int,
+    scope: str,
+    action: str,
+) -> tuple[client.CompanySettings, str | None]:
     now = timezone.now()
     with transaction.atomic():
         connection, _created = VismaConnection.objects.select_for_update().get_or_create(
@@ -109,12 +168,13 @@ def complete_connection(
         connection.connected_at = now
         connection.reconnect_notified_at = None
         connection.set_tokens(
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            expires_in=pair.expires_in,
-            scope=pair.scope,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            expires_in=expires_in,
+            scope=scope,
         )
         connection.save()
+        record_event(organization, action, user=user, company=company)
     TransferSettings.for_organization(organization)
 
     try:
@@ -125,6 +185,152 @@ def complete_connection(
     return company, None
 
 
+# ---------------------------------------------------------------- the company and its history
+
+
+def _company_id(company: client.CompanySettings) -> str:
+    value = company.raw.get("CompanyIdentifier") if isinstance(company.raw, dict) else None
+    return str(value)[:64] if value else ""
+
+
+def record_event(organization: Organization, action: str, *, user, company=None) -> None:
+    ConnectionEvent.objects.create(
+        organization=organization,
+        user=user if getattr(user, "pk", None) else None,
+        action=action,
+        company_name=getattr(company, "name", "") or getattr(company, "company_name", ""),
+        company_org_number=(
+            getattr(company, "org_number", "") or getattr(company, "company_org_number", "")
+        ),
+        company_id=(
+            _company_id(company)
+            if isinstance(company, client.CompanySettings)
+            else getattr(company, "company_id", "")
+        ),
+    )
+
+
+_BOOKS_WENT_TO = (
+    ConnectionEvent.Action.CONNECTED,
+    ConnectionEvent.Action.RECONNECTED,
+    ConnectionEvent.Action.COMPANY_CHANGED,
+)
+
+
+def last_company(organization: Organization) -> ConnectionEvent | None:
+    """The company the books last went to (connected, reconnected or changed to), also
+    after a disconnect; None for an organisation never connected."""
+    return (
+        ConnectionEvent.objects.filter(organization=organization, action__in=_BOOKS_WENT_TO)
+        .order_by("-at", "-id")
+        .first()
+    )
+
+
+def _same_company(event: ConnectionEvent, company: client.CompanySettings) -> bool:
+    new_id = _company_id(company)
+    if event.company_id and new_id:
+        return event.company_id == new_id
+    if event.company_org_number and company.org_number:
+        return event.company_org_number == company.org_number
+    return event.company_name == company.name
+
+
+def pending_change(organization: Organization) -> PendingCompanyChange | None:
+    """The sign-in waiting for confirmation, if it is still fresh (older ones are gone)."""
+    cutoff = timezone.now() - timedelta(minutes=PENDING_CHANGE_MINUTES)
+    PendingCompanyChange.objects.filter(organization=organization, created_at__lt=cutoff).delete()
+    return PendingCompanyChange.objects.filter(organization=organization).first()
+
+
+def uncertain_in_old_company(organization: Organization) -> int:
+    """Settlements whose POST to the current company has an unknown outcome: they must be
+    resolved there (found or posted) before the books may move to another company, or
+    they would be searched for in, and posted again to, the new one."""
+    return SettlementExport.objects.filter(
+        settlement__organization=organization, in_doubt=True
+    ).count()
+
+
+@transaction.atomic
+def confirm_company_change(organization: Organization, *, user) -> tuple[str, str | None]:
+    """Apply the pending sign-in: the connection moves to the new company. Refused while
+    any settlement is uncertain in the old one. Every admin is told. Returns the new
+    company's name and, when its chart could not be fetched, why."""
+    pending = pending_change(organization)
+    if pending is None:
+        raise ConnectFailed(
+            _("Innloggingen som ventet på bekreftelse, er utløpt. Koble til på nytt.")
+        )
+    doubtful = uncertain_in_old_company(organization)
+    if doubtful:
+        raise ConnectFailed(
+            _(
+                "%(count)s dagsoppgjør er usikre i det gamle selskapet. De må avklares der "
+                "først (neste overføring søker etter dem der), så kan selskapet byttes."
+            )
+            % {"count": doubtful}
+        )
+    old = last_company(organization)
+    company = client.CompanySettings(
+        name=pending.company_name,
+        org_number=pending.company_org_number,
+        accounting_locked_to=None,
+        raw={"CompanyIdentifier": pending.company_id} if pending.company_id else {},
+    )
+    access_token = crypto.decrypt(pending.access_token_encrypted)
+    refresh_token = crypto.decrypt(pending.refresh_token_encrypted)
+    expires_in, scope = pending.expires_in, pending.scope
+    pending.delete()
+    result = _store_connection(
+        organization,
+        user=user,
+        company=company,
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_in=expires_in,
+        scope=scope,
+        action=ConnectionEvent.Action.COMPANY_CHANGED,
+    )
+    notify_company_changed(organization, user=user, old=old, new=company)
+    return company.name, result[1]
+
+
+def cancel_company_change(organization: Organization, *, user) -> None:
+    """Drop the pending sign-in (its tokens are forgotten; the books stay where they are)."""
+    pending = pending_change(organization)
+    if pending is None:
+        return
+    record_event(organization, ConnectionEvent.Action.CHANGE_REFUSED, user=user, company=pending)
+    pending.delete()
+
+
+def notify_company_changed(organization: Organization, *, user, old, new) -> None:
+    recipients = organization.admin_emails()
+    if not recipients:
+        return
+    with translation.override("nb"):
+        send_mail(
+            _("Backoffice fører nå regnskapet i et annet Visma-selskap"),
+            _(
+                "%(user)s byttet Visma-selskap for %(org)s: nye bilag går nå til %(new)s "
+                "(%(new_number)s). Bilag som allerede er overført, blir i %(old)s "
+                "(%(old_number)s)."
+            )
+            % {
+                "user": getattr(user, "email", "") or getattr(user, "username", ""),
+                "org": organization.name,
+                "new": new.name,
+                "new_number": new.org_number or "–",
+                "old": old.company_name if old else "–",
+                "old_number": (old.company_org_number if old else "") or "–",
+            },
+            None,
+            recipients,
+            fail_silently=True,
+        )
+
+
 def _revoke_quietly(refresh_token: str) -> None:
     try:
         oauth.revoke(refresh_token)
@@ -133,7 +339,7 @@ def _revoke_quietly(refresh_token: str) -> None:
         logger.warning("Visma token revocation failed: %s", exc.error)
 
 
-def disconnect(organization: Organization) -> None:
+def disconnect(organization: Organization, *, user=None) -> None:
     """Revoke the grant at Visma (best effort), forget the tokens and the company's chart."""
     with transaction.atomic():
         connection = (
@@ -141,6 +347,10 @@ def disconnect(organization: Organization) -> None:
         )
         if connection is None:
             return
+        if connection.company_name:
+            record_event(
+                organization, ConnectionEvent.Action.DISCONNECTED, user=user, company=connection
+            )
         refresh_token = ""
         if connection.has_tokens:
             try:

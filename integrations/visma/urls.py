@@ -10,6 +10,11 @@ urlpatterns = [
     path("oppsett/integrasjoner/visma-eaccounting/callback/", views.callback, name="callback"),
     path("oppsett/integrasjoner/visma-eaccounting/koble-fra/", views.disconnect, name="disconnect"),
     path(
+        "oppsett/integrasjoner/visma-eaccounting/bytt-selskap/",
+        views.change_company,
+        name="change_company",
+    ),
+    path(
         "oppsett/integrasjoner/visma-eaccounting/oppdater-kontoplan/",
         views.refresh_chart,
         name="refresh_chart",

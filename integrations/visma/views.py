@@ -27,6 +27,7 @@ from settlements.models import Settlement
 from . import client, oauth, services, tasks, tokens
 from .forms import TransferSettingsForm
 from .models import (
+    ConnectionEvent,
     ExportRun,
     TransferSettings,
     VismaAccount,
@@ -138,8 +139,15 @@ def integration(request: HttpRequest) -> HttpResponse:
         "active_run": running,
         "active_run_label": run_label(running) if running else "",
         "chart": chart,
+        "history": ConnectionEvent.objects.filter(organization=org).select_related("user")[
+            :HISTORY_SHOWN
+        ],
+        "pending_change": services.pending_change(org),
     }
     return render(request, "visma/integration.html", context)
+
+
+HISTORY_SHOWN = 10
 
 
 # ---------------------------------------------------------------------------- connect
@@ -223,6 +231,8 @@ def callback(request: HttpRequest) -> HttpResponse:
             code_verifier=entry["code_verifier"],
             redirect_uri=entry["redirect_uri"],
         )
+    except services.CompanyChangeNeeded:
+        return redirect("visma:change_company")
     except services.ConnectFailed as exc:
         messages.error(request, str(exc))
         return back
@@ -245,9 +255,48 @@ def callback(request: HttpRequest) -> HttpResponse:
 @require_POST
 @admin_required
 def disconnect(request: HttpRequest) -> HttpResponse:
-    services.disconnect(request.org)
+    services.disconnect(request.org, user=request.user)
     messages.success(request, _("Visma eAccounting er koblet fra."))
     return redirect("visma:integration")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@admin_required
+def change_company(request: HttpRequest) -> HttpResponse:
+    """A sign-in at Visma that landed in another company than the books are in: the admin
+    reads what a change means and confirms it, or keeps the old company."""
+    pending = services.pending_change(request.org)
+    if pending is None:
+        messages.info(request, _("Ingen innlogging venter på bekreftelse."))
+        return redirect("visma:integration")
+    if request.method == "POST":
+        if request.POST.get("decision") == "change":
+            try:
+                name, chart_problem = services.confirm_company_change(
+                    request.org, user=request.user
+                )
+            except services.ConnectFailed as exc:
+                messages.error(request, str(exc))
+                return redirect("visma:change_company")
+            messages.success(
+                request,
+                _("Innlogging hos Visma lyktes. Koblet til %(company)s.") % {"company": name},
+            )
+            if chart_problem:
+                messages.warning(request, chart_problem)
+        else:
+            services.cancel_company_change(request.org, user=request.user)
+            messages.info(request, _("Selskapet ble ikke byttet. Ingenting er endret."))
+        return redirect("visma:integration")
+    return render(
+        request,
+        "visma/change_company.html",
+        {
+            "pending": pending,
+            "old": services.last_company(request.org),
+            "doubtful": services.uncertain_in_old_company(request.org),
+        },
+    )
 
 
 @require_POST

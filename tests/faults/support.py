@@ -94,6 +94,8 @@ FAULT_KINDS = {
     "g": "worker SIGKILLed mid-POST",
     "h": "Redis restarted during a run",
     "i": "two beat processes at once",
+    "j": "search filter refused by Visma (paged without it)",
+    "k": "company changed on reconnect",
 }
 
 

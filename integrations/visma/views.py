@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from backoffice.ids import parse_id
 from backoffice.tenancy import admin_required, member_required
 from settlements.models import Settlement
 
@@ -425,11 +426,11 @@ def transfer_status(request: HttpRequest) -> JsonResponse:
     """The progress of the organisation's latest run (or of `?run=ID`, one of its own), for
     the page that polls while a run is active."""
     runs = ExportRun.objects.filter(organization=request.org)
-    run_id = request.GET.get("run", "")
-    if run_id:
-        if not run_id.isdigit():
+    if "run" in request.GET:
+        run_id = parse_id(request.GET["run"])
+        if run_id is None:
             raise Http404
-        run = get_object_or_404(runs, pk=int(run_id))
+        run = get_object_or_404(runs, pk=run_id)
     else:
         run = runs.order_by("-created_at", "-id").first()
     return JsonResponse(run_json(run))

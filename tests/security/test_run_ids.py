@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("value", NOT_IDS)
-def test_it_answers_404_on_the_status_endpoint_for_a_run_that_is_no_number(
-    client, alice, value
-):
+def test_it_answers_404_on_the_status_endpoint_for_a_run_that_is_no_number(client, alice, value):
     client.force_login(alice)
 
     response = client.get(STATUS, {"run": value})
@@ -38,7 +36,9 @@ def test_it_still_answers_the_status_of_a_run_by_its_id(client, alice, org):
 def test_it_shows_the_settlement_page_whatever_run_says(
     client, alice, location, worked_example, value
 ):
-    settlement = ingest_settlement(location=location, data=parse_settlement(worked_example["settlement"]))
+    settlement = ingest_settlement(
+        location=location, data=parse_settlement(worked_example["settlement"])
+    )
     client.force_login(alice)
 
     response = client.get(f"/dagsoppgjor/{settlement.settlement.pk}/", {"run": value})

@@ -1,8 +1,8 @@
 """One flat settings module, read from the environment (DESIGN.md 4.3).
 
-Development works with no environment at all (SQLite under var/, a broker that needs no
-server). With DEBUG off the development secrets are refused, so a forgotten variable
-cannot reach production.
+Production is the default: with DEBUG unset the app starts only with a strong SECRET_KEY
+and real Fernet keys. DEBUG=1 (`make demo`, the test settings) is development: SQLite
+under var/, a broker that needs no server, development keys.
 """
 
 import base64
@@ -85,24 +85,55 @@ def database_from_url(url: str | None) -> dict:
     }
 
 
-DEBUG = envbool("DEBUG", "1")
+# Off unless asked for: `make demo`, `manage.py rundemo` and the test settings turn it on.
+# On, the app uses development keys anyone can read and shows Django's debug page.
+DEBUG = envbool("DEBUG", "0")
 
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production-0123456789"
-SECRET_KEY = os.getenv("SECRET_KEY", DEV_SECRET_KEY)
+SECRET_KEY = os.getenv("SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")
 
 # Fernet keys, comma separated, newest first (older ones still decrypt: key rotation).
 # In development one key is derived from SECRET_KEY so nothing needs configuring.
 _dev_fernet = base64.urlsafe_b64encode(hashlib.sha256(f"fernet:{SECRET_KEY}".encode()).digest())
-FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEY", "") or [_dev_fernet.decode()]
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEY", "") or (
+    [_dev_fernet.decode()] if DEBUG else []
+)
+
+
+def check_production_keys(secret_key: str, fernet_keys: list[str]) -> None:
+    """With DEBUG off the app starts only with real keys: a SECRET_KEY that passes
+    Django's own strength check (security.W009: 50+ characters, 5+ different ones, no
+    "django-insecure-") and every FIELD_ENCRYPTION_KEY a Fernet key. Never prints a key."""
+    from cryptography.fernet import Fernet
+    from django.core.checks.security.base import _check_secret_key
+
+    make_secret = 'python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
+    make_fernet = (
+        'python3 -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )
+    if not secret_key:
+        raise ImproperlyConfigured(f"SECRET_KEY must be set when DEBUG is off ({make_secret})")
+    if secret_key == DEV_SECRET_KEY or not _check_secret_key(secret_key):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak for DEBUG off: Django wants 50+ characters with 5+ "
+            f"different ones, not the development key and not django-insecure-… ({make_secret})"
+        )
+    if not fernet_keys:
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_KEY must be set when DEBUG is off ({make_fernet})"
+        )
+    for position, key in enumerate(fernet_keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEY: key {position} of {len(fernet_keys)} is not a Fernet "
+                f"key (32 bytes, url-safe base64; {make_fernet})"
+            ) from None
+
 
 if not DEBUG:
-    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 40:
-        raise ImproperlyConfigured("SECRET_KEY must be set (40+ characters) when DEBUG is off")
-    if not os.getenv("FIELD_ENCRYPTION_KEY"):
-        raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEY must be set when DEBUG is off "
-            '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
-        )
+    check_production_keys(SECRET_KEY, FIELD_ENCRYPTION_KEYS)
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")

@@ -1,14 +1,24 @@
 """The test settings are the real settings with the Visma sandbox simulator switched on
-(tests drive the production client against it). Set before backoffice.settings reads it."""
+(tests drive the production client against it). Set before backoffice.settings reads it.
+
+DEBUG is on only as far as the tests need it: the settings module is read with DEBUG=1,
+so the development keys, plain-HTTP cookies and the simulator are allowed; Django's own
+DEBUG is off again below (no debug page, no query log), as pytest-django makes it for the
+test process too. The browser tests' live server and the Celery worker subprocesses use
+these settings.
+"""
 
 import os
 
+os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("VISMA_SANDBOX", "1")
 # Unit tests make many quick calls to a mocked Visma; the limiter's own tests and the
 # quota benchmark set their limits explicitly.
 os.environ.setdefault("VISMA_RATE_LIMIT_PER_MINUTE", "1000000")
 
 from backoffice.settings import *  # noqa: E402,F403
+
+DEBUG = False
 
 # Tests create many users; the production hasher is deliberately slow.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 from redis.exceptions import RedisError
 from urllib3.exceptions import NewConnectionError
 
@@ -328,6 +329,7 @@ def dumps(payload: Any) -> str:
 _DECIMAL_MARK = re.compile(r'"\\u0000decimal(\d+)\\u0000"')
 
 
+@sensitive_variables()
 def _request(
     method: str,
     path: str,
@@ -406,6 +408,7 @@ def _parse_date(value: Any, what: str) -> date | None:
         raise _shape_error(what, f"{value!r} is not a date") from None
 
 
+@sensitive_variables()
 def _paginated(token: str, path: str, *, endpoint: str, params: dict | None = None) -> list[dict]:
     """Every item of a paginated list, following `Meta` to the last page."""
     items: list[dict] = []

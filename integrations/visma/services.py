@@ -16,6 +16,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from backoffice.models import Organization
 
@@ -48,6 +49,7 @@ class ChartSummary:
 # ---------------------------------------------------------------------------- connect
 
 
+@sensitive_variables()
 def complete_connection(
     organization: Organization, *, user, code: str, code_verifier: str, redirect_uri: str
 ) -> tuple[client.CompanySettings, str | None]:
@@ -112,6 +114,7 @@ def complete_connection(
     return company, None
 
 
+@sensitive_variables()
 def _revoke_quietly(refresh_token: str) -> None:
     try:
         oauth.revoke(refresh_token)
@@ -120,6 +123,7 @@ def _revoke_quietly(refresh_token: str) -> None:
         logger.warning("Visma token revocation failed: %s", exc.error)
 
 
+@sensitive_variables()
 def disconnect(organization: Organization) -> None:
     """Revoke the grant at Visma (best effort), forget the tokens and the company's chart."""
     with transaction.atomic():

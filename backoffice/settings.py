@@ -239,6 +239,19 @@ if not DEBUG:
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
 
+# The tills' API (issue 17): requests per second per key and per client address, far above
+# what a busy chain sends (429 with Retry-After beyond); lines per settlement; new
+# registers and new product-group or method names a store may add per day.
+API_RATE_PER_KEY = envint("API_RATE_PER_KEY", 10)
+API_RATE_PER_ADDRESS = envint("API_RATE_PER_ADDRESS", 30)
+SETTLEMENT_MAX_SALES = 500
+SETTLEMENT_MAX_PAYMENTS = 100
+SETTLEMENT_NEW_REGISTERS_PER_DAY = envint("SETTLEMENT_NEW_REGISTERS_PER_DAY", 50)
+SETTLEMENT_NEW_NAMES_PER_DAY = envint("SETTLEMENT_NEW_NAMES_PER_DAY", 200)
+# Addresses of the proxy in front of the app: only from these is X-Forwarded-For believed
+# (the client's address for the throttles and the sign-in lock-out).
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", "")
+
 # A body larger than this is refused before it is parsed (DESIGN.md 4.1: 413 over 1 MiB).
 SETTLEMENT_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

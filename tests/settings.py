@@ -15,6 +15,10 @@ os.environ.setdefault("VISMA_SANDBOX", "1")
 # Unit tests make many quick calls to a mocked Visma; the limiter's own tests and the
 # quota benchmark set their limits explicitly.
 os.environ.setdefault("VISMA_RATE_LIMIT_PER_MINUTE", "1000000")
+# Likewise the tills' API throttles (tests/security/test_api_bounds.py sets real ones): the
+# suite posts hundreds of settlements a second from one key and address.
+os.environ.setdefault("API_RATE_PER_KEY", "1000000")
+os.environ.setdefault("API_RATE_PER_ADDRESS", "1000000")
 
 from backoffice.settings import *  # noqa: E402,F403
 

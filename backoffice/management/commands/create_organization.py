@@ -23,7 +23,10 @@ class Command(BaseCommand):
         try:
             validate_slug(slug)
             validate_email(admin_email)
-            validate_password(admin_password)
+            # With the user-to-be, so the similarity check compares it with the e-mail.
+            validate_password(
+                admin_password, user=get_user_model()(username=admin_email, email=admin_email)
+            )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         if not name.strip():

@@ -18,7 +18,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from backoffice.models import ApiKey, Location, Membership, Organization
+from backoffice.models import Location, Membership, Organization
+from backoffice.services import issue_api_key
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
 
@@ -170,7 +171,7 @@ class Command(BaseCommand):
                     organization=org, code=code, defaults={"name": name}
                 )
                 if created:
-                    _key, raw = ApiKey.issue(location)
+                    _key, raw = issue_api_key(location=location, via="manage.py seed_demo")
                     new_keys.append((location.name, raw))
                 locations.append((location, registers, closed_sundays))
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from backoffice import audit
 from backoffice.models import Organization
 from settlements.domain import normalize_rate, rate_key
 from settlements.models import SeenName, Settlement
@@ -129,6 +130,15 @@ def save_mapping(
                 action=action,
                 note=note[:200],
                 changes=changes,
+            )
+            with translation.override("nb"):  # the log is kept in the site's own language
+                details = change.descriptions()[:50]
+            audit.record(
+                organization=organization,
+                action=audit.Action.MAPPING_CHANGED,
+                actor=user,
+                via="manage.py account_mapping" if action == MappingChange.Action.IMPORT else "",
+                details=details,
             )
     release_blocked(organization=organization)
     return change

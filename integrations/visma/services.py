@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from backoffice import audit
 from backoffice.models import Organization
 
 from . import client, crypto, oauth, tokens
@@ -104,6 +105,12 @@ def complete_connection(
             scope=pair.scope,
         )
         connection.save()
+        audit.record(
+            organization=organization,
+            action=audit.Action.VISMA_CONNECTED,
+            actor=user,
+            details=[f"{company.name} ({company.org_number or '–'})"],
+        )
     TransferSettings.for_organization(organization)
 
     try:
@@ -124,7 +131,7 @@ def _revoke_quietly(refresh_token: str) -> None:
 
 
 @sensitive_variables()
-def disconnect(organization: Organization) -> None:
+def disconnect(organization: Organization, *, user=None) -> None:
     """Revoke the grant at Visma (best effort), forget the tokens and the company's chart."""
     with transaction.atomic():
         connection = (
@@ -132,6 +139,13 @@ def disconnect(organization: Organization) -> None:
         )
         if connection is None:
             return
+        if connection.status != VismaConnection.Status.NOT_CONNECTED:
+            audit.record(
+                organization=organization,
+                action=audit.Action.VISMA_DISCONNECTED,
+                actor=user,
+                details=[connection.company_name] if connection.company_name else [],
+            )
         refresh_token = ""
         if connection.has_tokens:
             try:
@@ -265,10 +279,44 @@ def posting_date_problem(organization: Organization, day: date) -> str | None:
 # ---------------------------------------------------------------------------- schedule
 
 
-def save_transfer_settings(transfer_settings: TransferSettings) -> TransferSettings:
-    """Save the form's values and recompute when the dispatcher should run next."""
+# Field → its name on the page, in the log's language (bokmål).
+AUDITED_SETTINGS = {
+    "interval": "Hvor ofte",
+    "lookback_days": "Hent oppgjør bakover (dager)",
+    "run_time": "Klokkeslett",
+}
+
+
+def _setting_text(transfer_settings: TransferSettings, name: str) -> str:
+    value = getattr(transfer_settings, name)
+    if name == "interval":
+        return str(TransferSettings.Interval(value).label)
+    if name == "run_time":
+        return value.strftime("%H:%M") if value else "–"
+    return str(value)
+
+
+def save_transfer_settings(transfer_settings: TransferSettings, *, user=None) -> TransferSettings:
+    """Save the form's values, recompute when the dispatcher should run next, and log
+    what changed (old → new) in the audit trail."""
     transfer_settings.next_run_at = next_run_after(
         timezone.now(), transfer_settings.interval, transfer_settings.run_time
     )
-    transfer_settings.save()
+    with transaction.atomic():
+        before = TransferSettings.objects.filter(pk=transfer_settings.pk).first()
+        transfer_settings.save()
+        changes = []
+        with translation.override("nb"):  # the log is kept in the site's own language
+            for name, label in AUDITED_SETTINGS.items():
+                old = _setting_text(before, name) if before else "–"
+                new = _setting_text(transfer_settings, name)
+                if old != new:
+                    changes.append(f"{label}: {old} → {new}")
+        if changes:
+            audit.record(
+                organization=transfer_settings.organization_id,
+                action=audit.Action.TRANSFER_SETTINGS,
+                actor=user,
+                details=changes,
+            )
     return transfer_settings

@@ -35,6 +35,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from backoffice import audit
+
 from . import client, crypto, oauth
 from .models import VismaConnection
 
@@ -200,6 +202,12 @@ def _set_reconnect_required(connection: VismaConnection, reason: str, *, clear_t
         fields += ["access_token_encrypted", "refresh_token_encrypted", "expires_at"]
         fields += ["token_refreshed_at"]
     connection.save(update_fields=fields)
+    audit.record(
+        organization=connection.organization_id,
+        action=audit.Action.VISMA_RECONNECT_REQUIRED,
+        via="Visma",
+        details=[reason],
+    )
     logger.warning(
         "Visma connection of organisation %s needs reconnecting: %s",
         connection.organization_id,

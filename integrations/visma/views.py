@@ -102,7 +102,7 @@ def integration(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TransferSettingsForm(request.POST, instance=transfer)
         if form.is_valid():
-            services.save_transfer_settings(form.save(commit=False))
+            services.save_transfer_settings(form.save(commit=False), user=request.user)
             messages.success(request, _("Innstillingene for overføring er lagret."))
             return redirect("visma:integration")
     else:
@@ -248,7 +248,7 @@ def callback(request: HttpRequest) -> HttpResponse:
 @require_POST
 @admin_required
 def disconnect(request: HttpRequest) -> HttpResponse:
-    services.disconnect(request.org)
+    services.disconnect(request.org, user=request.user)
     messages.success(request, _("Visma eAccounting er koblet fra."))
     return redirect("visma:integration")
 

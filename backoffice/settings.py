@@ -174,7 +174,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "backoffice.middleware.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "backoffice.middleware.PrivatePagesMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it answers a locked-out sign-in (backoffice.signin.locked_out).
@@ -247,7 +250,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # In development whitenoise serves straight from the app folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = DEBUG
 
-# Sessions and cookies: safe defaults, hardened when DEBUG is off.
+# Sessions and cookies: safe defaults, hardened when DEBUG is off. A sign-in ends after 2
+# hours without a request (the cookie's age, renewed on every request) and after 12 hours
+# in any case (backoffice.middleware.SessionLifetimeMiddleware).
+SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 2 * 60 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -338,6 +346,23 @@ VISMA_IDENTITY_URL = os.getenv("VISMA_IDENTITY_URL", "https://identity.vismaonli
 VISMA_API_URL = os.getenv("VISMA_API_URL", "https://eaccountingapi.vismaonline.com/v2").rstrip("/")
 VISMA_RATE_LIMIT_PER_MINUTE = envint("VISMA_RATE_LIMIT_PER_MINUTE", 600)
 VISMA_TIMEOUT_SECONDS = envint("VISMA_TIMEOUT_SECONDS", 30)
+
+# Content-Security-Policy (django-csp): scripts, styles and images from this site only, no
+# inline script or style. Forms may also go to Visma's sign-in (Connect redirects there).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", VISMA_IDENTITY_URL],
+    }
+}
 
 # Operators see errors in the log; secrets never go there (tokens are not logged anywhere).
 LOGGING = {

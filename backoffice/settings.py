@@ -265,7 +265,9 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from anyone who
+    # reaches the app. gunicorn believes it only from FORWARDED_ALLOW_IPS (the proxy) and
+    # then tells Django the request came over HTTPS (wsgi.url_scheme).
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -283,9 +285,10 @@ SETTLEMENT_MAX_SALES = 500
 SETTLEMENT_MAX_PAYMENTS = 100
 SETTLEMENT_NEW_REGISTERS_PER_DAY = envint("SETTLEMENT_NEW_REGISTERS_PER_DAY", 50)
 SETTLEMENT_NEW_NAMES_PER_DAY = envint("SETTLEMENT_NEW_NAMES_PER_DAY", 200)
-# Addresses of the proxy in front of the app: only from these is X-Forwarded-For believed
-# (the client's address for the throttles and the sign-in lock-out).
-TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", "")
+# Addresses or networks of the proxy in front of the app: only from these is
+# X-Forwarded-For believed (the client's address for the throttles and the sign-in
+# lock-out). Default: what gunicorn trusts for X-Forwarded-Proto (FORWARDED_ALLOW_IPS).
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", os.getenv("FORWARDED_ALLOW_IPS", ""))
 
 # A body larger than this is refused before it is parsed (DESIGN.md 4.1: 413 over 1 MiB).
 SETTLEMENT_MAX_BODY_BYTES = 1024 * 1024

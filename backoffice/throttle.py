@@ -8,7 +8,9 @@ The sign-in pages use django-axes with the same notion of the client's address.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 
@@ -18,17 +20,30 @@ from django.http import HttpRequest
 from .ratelimit import SlidingWindowLimiter
 
 
+@functools.cache
+def _networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries if entry)
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
 def client_ip(request: HttpRequest) -> str:
     """The client's address. X-Forwarded-For counts only when the request comes from one
-    of TRUSTED_PROXIES (the proxy in front of gunicorn): anyone else could write it. Then
-    the right-most address that is not itself a trusted proxy is the client."""
+    of TRUSTED_PROXIES (addresses or networks of the proxy in front of gunicorn, as for
+    gunicorn's FORWARDED_ALLOW_IPS): anyone else could write it. Then the right-most
+    address that is not itself a trusted proxy is the client."""
     remote = request.META.get("REMOTE_ADDR", "") or ""
-    trusted = settings.TRUSTED_PROXIES
-    if remote not in trusted:
+    if not _trusted(remote):
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     for address in reversed(forwarded):
-        if address and address not in trusted:
+        if address and not _trusted(address):
             return address[:64]
     return remote
 

@@ -181,3 +181,20 @@ def test_the_admin_site_requires_two_factor(client):
 
     verified_login(client, root)
     assert client.get("/admin/").status_code == 200
+
+
+def test_the_lock_out_speaks_english_too(client, alice):
+    for _ in range(5):
+        client.post(
+            LOGIN,
+            {"username": "alice", "password": "wrong"},
+            HTTP_ACCEPT_LANGUAGE="en",
+            REMOTE_ADDR="198.51.100.40",
+        )
+
+    response = client.post(
+        LOGIN, {"username": "alice", "password": "pw-alice"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.content.decode()

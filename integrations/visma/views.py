@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backoffice.ids import parse_id
@@ -148,6 +149,7 @@ def integration(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------- connect
 
 
+@sensitive_variables("url", "state", "code_verifier", "pending")
 @require_POST
 @admin_required
 def connect(request: HttpRequest) -> HttpResponse:
@@ -177,6 +179,8 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(request, "visma/callback_forbidden.html", status=403)
 
 
+# The authorization code and the PKCE verifier are one step from a token pair.
+@sensitive_variables("code", "entry", "pending", "state")
 @require_GET
 @admin_required
 def callback(request: HttpRequest) -> HttpResponse:

@@ -10,8 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/app
 
 WORKDIR /app
+# Exactly the pinned releases, each checked against its hash (requirements.lock, made by
+# `make lock`); the code itself runs from /app (PYTHONPATH), it needs no install.
+COPY requirements.lock .
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY . .
-RUN pip install .
 
 # The static files with their hashed names, as the production settings serve them. The
 # values below exist only for this build step (the settings refuse DEBUG off without them);

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import translation
 
+from backoffice import audit
 from backoffice.models import Organization
 from settlements.domain import normalize_rate, rate_key
 from settlements.models import SeenName
@@ -122,6 +124,15 @@ def save_mapping(
                 action=action,
                 note=note[:200],
                 changes=changes,
+            )
+            with translation.override("nb"):  # the log is kept in the site's own language
+                details = change.descriptions()[:50]
+            audit.record(
+                organization=organization,
+                action=audit.Action.MAPPING_CHANGED,
+                actor=user,
+                via="manage.py account_mapping" if action == MappingChange.Action.IMPORT else "",
+                details=details,
             )
     # Whatever waited for the kontooppsett may go now (an integration listens).
     mapping_saved.send(sender=AccountMapping, organization=organization)

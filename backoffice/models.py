@@ -149,3 +149,63 @@ class ApiKey(models.Model):
                 models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lt=stale), pk=key.pk
             ).update(last_used_at=now)
         return key.location
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The audit log is append-only: its entries are never changed.")
+
+    def delete(self):
+        raise TypeError("The audit log is append-only: its entries are never deleted.")
+
+
+class AuditEvent(models.Model):
+    """One line of the organisation's audit trail (who, when, what): connection changes,
+    transfer settings, kontooppsett changes, API keys issued and revoked.
+
+    Append-only: the model and its queryset refuse to change or delete an entry, and on
+    PostgreSQL a trigger refuses UPDATE and DELETE of the table (migration 0002)."""
+
+    class Action(models.TextChoices):
+        VISMA_CONNECTED = "visma_connected", _("Visma koblet til")
+        VISMA_DISCONNECTED = "visma_disconnected", _("Visma koblet fra")
+        VISMA_RECONNECT_REQUIRED = "visma_reconnect", _("Visma må kobles til på nytt")
+        TRANSFER_SETTINGS = "transfer_settings", _("Overføringsinnstillinger endret")
+        MAPPING_CHANGED = "mapping_changed", _("Kontooppsett endret")
+        API_KEY_ISSUED = "api_key_issued", _("API-nøkkel laget")
+        API_KEY_REVOKED = "api_key_revoked", _("API-nøkkel trukket tilbake")
+
+    organization = models.ForeignKey(Organization, models.PROTECT, related_name="audit_events")
+    at = models.DateTimeField(_("tidspunkt"), default=timezone.now)
+    # No foreign key constraint: deleting a user must not rewrite the log (the label stays).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("hvem"), max_length=200)
+    action = models.CharField(_("hva"), max_length=32, choices=Action.choices)
+    # Short lines for the page, in bokmål, e.g. ["Hvor ofte: Daglig → Ukentlig"].
+    details = models.JSONField(default=list, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("logglinje")
+        verbose_name_plural = _("logg")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["organization", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The audit log is append-only: its entries are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit log is append-only: its entries are never deleted.")

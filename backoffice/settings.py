@@ -1,13 +1,14 @@
 """One flat settings module, read from the environment (../shared/DESIGN.md 4.3).
 
-Development works with no environment at all (SQLite under var/, a broker that needs no
-server). With DEBUG off the development secrets are refused, so a forgotten variable
-cannot reach production.
+Production is the default: with DEBUG unset the app starts only with a strong SECRET_KEY
+and real Fernet keys. DEBUG=1 (`make demo`, the test settings) is development: SQLite
+under var/, a broker that needs no server, development keys.
 """
 
 import base64
 import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -75,24 +76,55 @@ def database_from_url(url: str | None) -> dict:
     return config
 
 
-DEBUG = envbool("DEBUG", "1")
+# Off unless asked for: `make demo`, `manage.py rundemo` and the test settings turn it on.
+# On, the app uses development keys anyone can read and shows Django's debug page.
+DEBUG = envbool("DEBUG", "0")
 
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production-0123456789"
-SECRET_KEY = os.getenv("SECRET_KEY", DEV_SECRET_KEY)
+SECRET_KEY = os.getenv("SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")
 
 # Fernet keys, comma separated, newest first (older ones still decrypt: key rotation).
 # In development one key is derived from SECRET_KEY so nothing needs configuring.
 _dev_fernet = base64.urlsafe_b64encode(hashlib.sha256(f"fernet:{SECRET_KEY}".encode()).digest())
-FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEY", "") or [_dev_fernet.decode()]
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEY", "") or (
+    [_dev_fernet.decode()] if DEBUG else []
+)
+
+
+def check_production_keys(secret_key: str, fernet_keys: list[str]) -> None:
+    """With DEBUG off the app starts only with real keys: a SECRET_KEY that passes
+    Django's own strength check (security.W009: 50+ characters, 5+ different ones, no
+    "django-insecure-") and every FIELD_ENCRYPTION_KEY a Fernet key. Never prints a key."""
+    from cryptography.fernet import Fernet
+    from django.core.checks.security.base import _check_secret_key
+
+    make_secret = 'python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
+    make_fernet = (
+        'python3 -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )
+    if not secret_key:
+        raise ImproperlyConfigured(f"SECRET_KEY must be set when DEBUG is off ({make_secret})")
+    if secret_key == DEV_SECRET_KEY or not _check_secret_key(secret_key):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak for DEBUG off: Django wants 50+ characters with 5+ "
+            f"different ones, not the development key and not django-insecure-… ({make_secret})"
+        )
+    if not fernet_keys:
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_KEY must be set when DEBUG is off ({make_fernet})"
+        )
+    for position, key in enumerate(fernet_keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEY: key {position} of {len(fernet_keys)} is not a Fernet "
+                f"key (32 bytes, url-safe base64; {make_fernet})"
+            ) from None
+
 
 if not DEBUG:
-    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 40:
-        raise ImproperlyConfigured("SECRET_KEY must be set (40+ characters) when DEBUG is off")
-    if not os.getenv("FIELD_ENCRYPTION_KEY"):
-        raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEY must be set when DEBUG is off "
-            '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
-        )
+    check_production_keys(SECRET_KEY, FIELD_ENCRYPTION_KEYS)
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -105,6 +137,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "backoffice",
     "settlements",
     "accounting",
@@ -129,8 +164,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "backoffice.middleware.SessionLifetimeMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "backoffice.middleware.PrivatePagesMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it answers a locked-out sign-in (backoffice.signin.locked_out).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -157,9 +198,29 @@ DATABASES = {"default": database_from_url(os.getenv("DATABASE_URL"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# The lock-out after repeated failed sign-ins (django-axes), at /accounts/login/ and
+# /admin/login/: 5 failures for one username, or from one address, lock that username or
+# address for 15 minutes (each further try during the lock starts the 15 minutes again).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("SIGNIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("SIGNIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "backoffice.signin.locked_out"
+AXES_CLIENT_IP_CALLABLE = "backoffice.throttle.client_ip"
+AXES_RESET_ON_SUCCESS = True
+# Two-factor sign-in (django-otp, TOTP): the issuer name the authenticator app shows.
+OTP_TOTP_ISSUER = "Backoffice"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/dagsoppgjor/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -179,7 +240,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # In development whitenoise serves straight from the app folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = DEBUG
 
-# Sessions and cookies: safe defaults, hardened when DEBUG is off.
+# Sessions and cookies: safe defaults, hardened when DEBUG is off. A sign-in ends after 2
+# hours without a request (the cookie's age, renewed on every request) and after 12 hours
+# in any case (backoffice.middleware.SessionLifetimeMiddleware).
+SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 2 * 60 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -189,7 +255,9 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from anyone who
+    # reaches the app. gunicorn believes it only from FORWARDED_ALLOW_IPS (the proxy) and
+    # then tells Django the request came over HTTPS (wsgi.url_scheme).
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -197,6 +265,20 @@ if not DEBUG:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
+
+# The tills' API (issue 17): requests per second per key and per client address, far above
+# what a busy chain sends (429 with Retry-After beyond); lines per settlement; new
+# registers and new product-group or method names a store may add per day.
+API_RATE_PER_KEY = envint("API_RATE_PER_KEY", 10)
+API_RATE_PER_ADDRESS = envint("API_RATE_PER_ADDRESS", 30)
+SETTLEMENT_MAX_SALES = 500
+SETTLEMENT_MAX_PAYMENTS = 100
+SETTLEMENT_NEW_REGISTERS_PER_DAY = envint("SETTLEMENT_NEW_REGISTERS_PER_DAY", 50)
+SETTLEMENT_NEW_NAMES_PER_DAY = envint("SETTLEMENT_NEW_NAMES_PER_DAY", 200)
+# Addresses or networks of the proxy in front of the app: only from these is
+# X-Forwarded-For believed (the client's address for the throttles and the sign-in
+# lock-out). Default: what gunicorn trusts for X-Forwarded-Proto (FORWARDED_ALLOW_IPS).
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", os.getenv("FORWARDED_ALLOW_IPS", ""))
 
 # A body larger than this is refused before it is parsed (../shared/DESIGN.md 4.1: 413 over 1 MiB).
 SETTLEMENT_MAX_BODY_BYTES = 1024 * 1024
@@ -258,6 +340,23 @@ VISMA_API_URL = os.getenv("VISMA_API_URL", "https://eaccountingapi.vismaonline.c
 VISMA_RATE_LIMIT_PER_MINUTE = envint("VISMA_RATE_LIMIT_PER_MINUTE", 600)
 VISMA_TIMEOUT_SECONDS = envint("VISMA_TIMEOUT_SECONDS", 30)
 
+# Content-Security-Policy (django-csp): scripts, styles and images from this site only, no
+# inline script or style. Forms may also go to Visma's sign-in (Connect redirects there).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", VISMA_IDENTITY_URL],
+    }
+}
+
 # Operators see errors in the log; secrets never go there (tokens are not logged anywhere).
 LOGGING = {
     "version": 1,
@@ -265,7 +364,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # Functions (organization) -> list of {"level", "text", "url"} shown on every page.

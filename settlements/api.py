@@ -14,10 +14,12 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from backoffice import throttle
 from backoffice.models import ApiKey, Location
 
+from . import limits
 from .models import Settlement
-from .parsing import SettlementInvalid, parse_body, settlement_json_schema
+from .parsing import SettlementInvalid, decode_body, parse_settlement, settlement_json_schema
 from .services import ingest_settlement
 from .transfer import provider, untouched_status
 
@@ -33,12 +35,25 @@ def _error(status: int, message: str, path: str = "", **extra) -> JsonResponse:
     )
 
 
-def _authenticated_location(request: HttpRequest) -> Location | None:
+def _bearer(request: HttpRequest) -> str:
     scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
     raw = raw.strip()
-    if scheme.lower() != "bearer" or not raw:
-        return None
-    return ApiKey.authenticate(raw)
+    return raw if scheme.lower() == "bearer" else ""
+
+
+def _authenticated_location(raw: str) -> Location | None:
+    return ApiKey.authenticate(raw) if raw else None
+
+
+def _too_many(refused: throttle.Refused) -> JsonResponse:
+    response = _error(
+        429,
+        _("For mange forespørsler: prøv igjen om {seconds} sekunder.").format(
+            seconds=refused.retry_after
+        ),
+    )
+    response["Retry-After"] = str(refused.retry_after)
+    return response
 
 
 def _content_length(request: HttpRequest) -> int:
@@ -87,7 +102,11 @@ def settlements_endpoint(request: HttpRequest) -> JsonResponse:
         response["Allow"] = "POST"
         return response
 
-    location = _authenticated_location(request)
+    refused = throttle.api_address(request)
+    if refused:
+        return _too_many(refused)
+    raw_key = _bearer(request)
+    location = _authenticated_location(raw_key)
     if location is None:
         response = _error(
             401,
@@ -106,12 +125,32 @@ def settlements_endpoint(request: HttpRequest) -> JsonResponse:
     if len(body) > limit:
         return _error(413, too_big)
 
-    try:
-        data = parse_body(body)
-    except SettlementInvalid as exc:
-        return JsonResponse({"errors": exc.errors}, status=400, json_dumps_params=UTF8)
+    refused = throttle.api_key(raw_key)
+    if refused:
+        return _too_many(refused)
 
-    result = ingest_settlement(location=location, data=data)
+    obj = None
+    try:
+        obj = decode_body(body)
+        # Counted before parsing: 100 000 sale lines are refused without parsing one.
+        too_many = limits.line_count_errors(obj)
+        if too_many:
+            raise SettlementInvalid(too_many)
+        data = parse_settlement(obj)
+    except SettlementInvalid as exc:
+        # At most 50 errors, and the allowed fields named once: a 249 KB body of unknown
+        # fields once made a 4.7 MB answer.
+        answer = limits.bounded_errors(exc.errors, obj)
+        return JsonResponse(answer, status=400, json_dumps_params=UTF8)
+
+    try:
+        result = ingest_settlement(location=location, data=data)
+    except limits.SettlementRefused as exc:
+        if not exc.daily:
+            return _error(400, exc.message, path=exc.path)
+        response = _error(429, exc.message, path=exc.path)
+        response["Retry-After"] = str(limits.seconds_until_tomorrow())
+        return response
     if result.outcome == "created":
         return _answer(request, result.settlement, 201, untouched=True)
     if result.outcome == "unchanged":

@@ -188,6 +188,11 @@ class SeenName(models.Model):
     # empty for a payment method. Text, not NULL, so the unique constraint holds for both.
     rate = models.CharField(max_length=8, blank=True)
     first_seen = models.DateTimeField(default=timezone.now)
+    # The store whose till sent it first: a store may add only so many new names a day
+    # (settlements.limits.check_new_names).
+    first_location = models.ForeignKey(
+        Location, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -195,6 +200,7 @@ class SeenName(models.Model):
                 fields=["organization", "kind", "name", "rate"], name="one_seen_name"
             )
         ]
+        indexes = [models.Index(fields=["first_location", "first_seen"])]
 
     def __str__(self) -> str:
         return f"{self.name} {self.rate}".strip()

@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from backoffice.models import Location, Register
 
+from . import limits
 from .domain import PaymentData, SaleLineData, SettlementData, rate_key
 from .models import CashMovement, Payment, SaleLine, SeenName, Settlement, SettlementRevision
 from .parsing import canonical, content_hash
@@ -36,10 +37,15 @@ def _existing(location: Location, data: SettlementData) -> Settlement | None:
 
 
 def record_seen_names(
-    *, organization_id: int, sales: Iterable[SaleLineData], payments: Iterable[PaymentData]
-) -> None:
+    *,
+    organization_id: int,
+    sales: Iterable[SaleLineData],
+    payments: Iterable[PaymentData],
+    location_id: int | None = None,
+) -> int:
     """Add the product groups (with their rates) and payment methods of a settlement to the
-    organisation's SeenName rows, in one INSERT that skips those already there.
+    organisation's SeenName rows, in one INSERT that skips those already there. Returns
+    how many were new (the store's daily allowance counts them, limits.check_new_names).
 
     Sorted, so two transactions that add the same new names take their locks in one order
     and cannot deadlock. Anything that stores sale lines or payments must call this (the
@@ -48,13 +54,35 @@ def record_seen_names(
         (SeenName.Kind.PRODUCT_GROUP, line.product_group, rate_key(line.vat_rate)) for line in sales
     }
     keys |= {(SeenName.Kind.PAYMENT_METHOD, p.method, "") for p in payments}
-    SeenName.objects.bulk_create(
+    now = timezone.now()
+    return _insert_new(
+        SeenName,
+        ["organization_id", "kind", "name", "rate", "first_seen", "first_location_id"],
         [
-            SeenName(organization_id=organization_id, kind=kind, name=name, rate=rate)
+            (organization_id, kind, name, rate, now, location_id)
             for kind, name, rate in sorted(keys)
         ],
-        ignore_conflicts=True,
     )
+
+
+def _insert_new(model, fields: list[str], rows: list[tuple]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: insert-if-missing in one statement, like
+    bulk_create(ignore_conflicts=True), but telling how many rows were new (PostgreSQL and
+    SQLite 3.35+)."""
+    if not rows:
+        return 0
+    meta = model._meta
+    qn = connection.ops.quote_name
+    columns = [meta.get_field(name.removesuffix("_id")).column for name in fields]
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+        f"VALUES {', '.join([placeholders] * len(rows))} "
+        f"ON CONFLICT DO NOTHING RETURNING {qn(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+        return len(cursor.fetchall())
 
 
 def _content_fields(data: SettlementData, payload: dict, digest: str) -> dict:
@@ -106,17 +134,25 @@ def _store_lines(settlement: Settlement, data: SettlementData) -> None:
             for m in movements
         ]
     )
-    record_seen_names(
-        organization_id=settlement.organization_id, sales=data.sales, payments=data.payments
+    new_names = record_seen_names(
+        organization_id=settlement.organization_id,
+        sales=data.sales,
+        payments=data.payments,
+        location_id=settlement.location_id,
     )
+    if new_names:
+        limits.check_new_names(settlement.location)
 
 
 def _create(location: Location, data: SettlementData, payload: dict, digest: str) -> Settlement:
     # Insert-if-missing in one statement (no SELECT first): a known register costs nothing
     # more than a skipped insert.
-    Register.objects.bulk_create(
-        [Register(location=location, code=data.register_id)], ignore_conflicts=True
-    )
+    if _insert_new(
+        Register,
+        ["location_id", "code", "created_at"],
+        [(location.pk, data.register_id, timezone.now())],
+    ):
+        limits.check_new_registers(location)
     settlement = Settlement.objects.create(
         organization_id=location.organization_id,
         location=location,
@@ -174,6 +210,7 @@ def ingest_settlement(*, location: Location, data: SettlementData) -> IngestResu
     conflict: this register's Z-number was stored before with other content, and that one
         balances (it may be in Visma): nothing written.
     """
+    limits.check_line_counts(sales=len(data.sales), payments=len(data.payments))
     payload = canonical(data)
     digest = content_hash(payload)
     try:

@@ -98,3 +98,18 @@ def set_transfer(settlements, state: str, problem_code: str = "", reason: str = 
             settlement_id=settlement.pk,
             defaults={"state": state, "problem_code": problem_code, "reason": reason, **fields},
         )
+
+
+def verified_login(client, user) -> None:
+    """Sign `user` in as the sign-in page would after a correct two-factor code, for the
+    pages that require it (the admin site). Gives the user a TOTP device if they have none."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

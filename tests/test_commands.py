@@ -39,7 +39,7 @@ def test_it_creates_an_organisation_with_its_first_admin(client):
     assert membership.role == Membership.Role.ADMIN
     assert membership.user.username == membership.user.email == "eier@kaffebaren.no"
     assert "kaffebaren" in out
-    assert client.login(username="eier@kaffebaren.no", password="en-lang-hemmelighet")
+    assert signs_in(client, "eier@kaffebaren.no", "en-lang-hemmelighet")
 
 
 @pytest.mark.django_db
@@ -149,7 +149,7 @@ def test_it_seeds_the_demo_and_a_second_run_changes_nothing(client):
     org = Organization.objects.get(slug="fjordkafe")
     assert org.name == "Fjordkafé AS"
     assert "admin@fjordkafe.no / fjordkafe" in out
-    assert client.login(username="admin@fjordkafe.no", password="fjordkafe")
+    assert signs_in(client, "admin@fjordkafe.no", "fjordkafe")
     assert Membership.objects.get(user__username="admin@fjordkafe.no").role == "admin"
     assert Membership.objects.filter(organization=org, role="staff").exists()
     assert sorted(org.locations.values_list("name", flat=True)) == [
@@ -178,3 +178,9 @@ def test_it_seeds_the_demo_and_a_second_run_changes_nothing(client):
     assert User.objects.count() == users
     assert ApiKey.objects.count() == keys
     assert "0 created" in out
+
+
+def signs_in(client, username: str, password: str) -> bool:
+    """Through the sign-in page, as a person would (the lock-out counts sign-ins there)."""
+    response = client.post("/accounts/login/", {"username": username, "password": password})
+    return response.status_code == 302 and response["Location"] == "/dagsoppgjor/"

@@ -138,3 +138,15 @@ def test_it_refuses_an_unknown_store(tmp_path, location, other_location, settlem
     with pytest.raises(CommandError, match="No store 'sentrum' in organisation 'bakeri-nord'"):
         call_command("import_settlements", "--org", "bakeri-nord", "--location", "sentrum", path)
     assert not Settlement.objects.exists()
+
+
+def test_it_refuses_a_settlement_over_the_line_bound_like_the_api(tmp_path, location, settlement):
+    many = {**settlement, "sales": [dict(settlement["sales"][0]) for _ in range(501)]}
+    path = write(tmp_path, "many.json", many)
+
+    code, out = run("--org", "fjordkafe", "--location", "sentrum", path)
+
+    assert code == 1
+    assert f"{path}: invalid" in out
+    assert "  sales: Høyst 500 salgslinjer per oppgjør (fikk 501)." in out
+    assert not Settlement.objects.exists()

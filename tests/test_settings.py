@@ -96,17 +96,80 @@ def test_it_passes_the_deployment_checks_with_production_values(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_it_starts_in_development_with_no_environment_at_all(tmp_path):
+def test_it_refuses_to_start_with_no_environment_at_all(tmp_path):
+    # Production is the default: with DEBUG unset there are no development keys.
+    result = run(
+        tmp_path,
+        "-c",
+        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'backoffice.settings'; "
+        "import django; django.setup()",
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_it_starts_in_development_with_debug_on_and_nothing_else(tmp_path):
     result = run(
         tmp_path,
         "-c",
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'backoffice.settings'; "
         "django.setup(); from django.conf import settings; "
         "print(settings.DEBUG, settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)",
+        DEBUG="1",
     )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "django.db.backends.sqlite3", "filesystem://"]
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "x" * 60,  # long, but one character (Django: 5+ different ones)
+        "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s",  # 37 characters (Django: 50+)
+        "django-insecure-" + secrets.token_urlsafe(50),  # startproject's throwaway key
+    ],
+)
+def test_it_refuses_a_secret_key_that_fails_djangos_strength_check(tmp_path, weak):
+    result = run(tmp_path, "-c", "import backoffice.settings", **production(SECRET_KEY=weak))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
+    assert weak not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        "not-a-fernet-key",
+        f"{Fernet.generate_key().decode()},c2hvcnQ=",  # the second one is 5 bytes
+    ],
+)
+def test_it_refuses_an_encryption_key_that_is_no_fernet_key(tmp_path, keys):
+    result = run(
+        tmp_path, "-c", "import backoffice.settings", **production(FIELD_ENCRYPTION_KEY=keys)
+    )
+
+    assert result.returncode != 0
+    assert "is not a Fernet key" in result.stderr
+    for key in keys.split(","):
+        assert key not in result.stderr
+
+
+def test_it_runs_without_the_simulator_or_the_debug_page_by_default(tmp_path):
+    result = run(
+        tmp_path,
+        "-c",
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'backoffice.settings'; "
+        "django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG, 'visma_sandbox' in settings.INSTALLED_APPS, "
+        "settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)",
+        **production(DEBUG=None),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "True", "True"]
 
 
 def test_it_documents_every_variable_in_the_env_example():

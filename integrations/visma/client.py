@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import requests
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -375,6 +376,7 @@ class ExactJSONDecoder(json.JSONDecoder):
         super().__init__(*args, **kwargs)
 
 
+@sensitive_variables()
 def _request(
     method: str,
     path: str,
@@ -509,6 +511,7 @@ def _shape(model: type[S], item: Any, what: str, *, write: bool = False) -> S:
         raise _shape_error(what, f"{where}: {first['msg']}", write=write) from None
 
 
+@sensitive_variables()
 def _paginated(token: str, path: str, *, endpoint: str, params: dict | None = None) -> list[dict]:
     """Every item of a paginated list, following `Meta` to the last page."""
     items: list[dict] = []

@@ -11,6 +11,7 @@ from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 __all__ = ["InvalidToken", "decrypt", "encrypt", "reencrypt"]
 
@@ -27,6 +28,7 @@ def _fernet() -> MultiFernet:
     return _fernet_for(tuple(settings.FIELD_ENCRYPTION_KEYS))
 
 
+@sensitive_variables()
 def encrypt(text: str) -> str:
     """The Fernet token (ASCII) of `text`; "" stays "" so an empty column means "no token"."""
     if not text:
@@ -34,6 +36,7 @@ def encrypt(text: str) -> str:
     return _fernet().encrypt(text.encode()).decode("ascii")
 
 
+@sensitive_variables()
 def decrypt(token: str) -> str:
     """The text behind `token`. Raises `InvalidToken` when no configured key opens it."""
     if not token:
@@ -41,6 +44,7 @@ def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode("ascii")).decode()
 
 
+@sensitive_variables()
 def reencrypt(token: str) -> str:
     """The same secret encrypted with the newest key (for key rotation)."""
     if not token:

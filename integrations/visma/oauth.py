@@ -18,6 +18,7 @@ from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from .client import timeout
 
@@ -117,6 +118,7 @@ def authorization_request(redirect_uri: str) -> tuple[str, str, str]:
     return url, state, code_verifier
 
 
+@sensitive_variables()
 def _checked(token: dict) -> TokenSet:
     access = token.get("access_token")
     refresh = token.get("refresh_token")
@@ -135,6 +137,7 @@ def _checked(token: dict) -> TokenSet:
     return TokenSet(access, refresh, expires_in, scope if isinstance(scope, str) else "")
 
 
+@sensitive_variables()
 def _token_call(what: str, call) -> TokenSet:
     try:
         token = call()
@@ -164,6 +167,7 @@ def _token_call(what: str, call) -> TokenSet:
     return _checked(token)
 
 
+@sensitive_variables()
 def exchange_code(code: str, *, code_verifier: str, redirect_uri: str) -> TokenSet:
     """The authorization code (from the callback) for a token pair."""
 
@@ -179,6 +183,7 @@ def exchange_code(code: str, *, code_verifier: str, redirect_uri: str) -> TokenS
     return _token_call("code exchange", call)
 
 
+@sensitive_variables()
 def refresh(refresh_token: str) -> TokenSet:
     """A new pair for `refresh_token`. Visma cancels `refresh_token` as it answers: store the
     new pair before anything else can fail."""
@@ -191,6 +196,7 @@ def refresh(refresh_token: str) -> TokenSet:
     return _token_call("refresh", call)
 
 
+@sensitive_variables()
 def revoke(refresh_token: str) -> None:
     """Revoke the refresh token (and with it the grant). Raises OAuthFailure on failure."""
     try:

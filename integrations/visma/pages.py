@@ -17,6 +17,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from backoffice.ids import parse_id
 from settlements.models import Settlement
 from settlements.transfer import TransferStatus
 
@@ -77,10 +78,10 @@ def _pretty(value: Any) -> str:
 def _followed_run(settlement: Settlement, request: HttpRequest) -> ExportRun | None:
     """The run started from this page (`?run=ID`, after "Overfør nå"), or the organisation's
     active run while the settlement is being sent, as long as it is queued or running."""
-    run_id = request.GET.get("run", "")
-    if run_id.isdigit():
+    run_id = parse_id(request.GET.get("run"))
+    if run_id is not None:
         run = ExportRun.objects.filter(
-            pk=int(run_id), organization_id=settlement.organization_id
+            pk=run_id, organization_id=settlement.organization_id
         ).first()
         if run is not None and is_followed(run):
             return run

@@ -17,7 +17,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
+from backoffice import audit
 from backoffice.models import Organization
 
 from . import access, client, crypto, oauth, tokens
@@ -61,6 +63,7 @@ class ChartSummary:
 # ---------------------------------------------------------------------------- connect
 
 
+@sensitive_variables()
 def complete_connection(
     organization: Organization, *, user, code: str, code_verifier: str, redirect_uri: str
 ) -> tuple[client.CompanySettings, str | None]:
@@ -175,6 +178,12 @@ def _store_connection(
         )
         connection.save()
         record_event(organization, action, user=user, company=company)
+        audit.record(
+            organization=organization,
+            action=audit.Action.VISMA_CONNECTED,
+            actor=user,
+            details=[f"{company.name} ({company.org_number or '–'})"],
+        )
     TransferSettings.for_organization(organization)
 
     try:
@@ -331,6 +340,7 @@ def notify_company_changed(organization: Organization, *, user, old, new) -> Non
         )
 
 
+@sensitive_variables()
 def _revoke_quietly(refresh_token: str) -> None:
     try:
         oauth.revoke(refresh_token)
@@ -339,6 +349,7 @@ def _revoke_quietly(refresh_token: str) -> None:
         logger.warning("Visma token revocation failed: %s", exc.error)
 
 
+@sensitive_variables()
 def disconnect(organization: Organization, *, user=None) -> None:
     """Revoke the grant at Visma (best effort), forget the tokens and the company's chart."""
     with transaction.atomic():
@@ -350,6 +361,13 @@ def disconnect(organization: Organization, *, user=None) -> None:
         if connection.company_name:
             record_event(
                 organization, ConnectionEvent.Action.DISCONNECTED, user=user, company=connection
+            )
+        if connection.status != VismaConnection.Status.NOT_CONNECTED:
+            audit.record(
+                organization=organization,
+                action=audit.Action.VISMA_DISCONNECTED,
+                actor=user,
+                details=[connection.company_name] if connection.company_name else [],
             )
         refresh_token = ""
         if connection.has_tokens:
@@ -461,10 +479,44 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
 # ---------------------------------------------------------------------------- schedule
 
 
-def save_transfer_settings(transfer_settings: TransferSettings) -> TransferSettings:
-    """Save the form's values and recompute when the dispatcher should run next."""
+# Field → its name on the page, in the log's language (bokmål).
+AUDITED_SETTINGS = {
+    "interval": "Hvor ofte",
+    "lookback_days": "Hent oppgjør bakover (dager)",
+    "run_time": "Klokkeslett",
+}
+
+
+def _setting_text(transfer_settings: TransferSettings, name: str) -> str:
+    value = getattr(transfer_settings, name)
+    if name == "interval":
+        return str(TransferSettings.Interval(value).label)
+    if name == "run_time":
+        return value.strftime("%H:%M") if value else "–"
+    return str(value)
+
+
+def save_transfer_settings(transfer_settings: TransferSettings, *, user=None) -> TransferSettings:
+    """Save the form's values, recompute when the dispatcher should run next, and log
+    what changed (old → new) in the audit trail."""
     transfer_settings.next_run_at = next_run_after(
         timezone.now(), transfer_settings.interval, transfer_settings.run_time
     )
-    transfer_settings.save()
+    with transaction.atomic():
+        before = TransferSettings.objects.filter(pk=transfer_settings.pk).first()
+        transfer_settings.save()
+        changes = []
+        with translation.override("nb"):  # the log is kept in the site's own language
+            for name, label in AUDITED_SETTINGS.items():
+                old = _setting_text(before, name) if before else "–"
+                new = _setting_text(transfer_settings, name)
+                if old != new:
+                    changes.append(f"{label}: {old} → {new}")
+        if changes:
+            audit.record(
+                organization=transfer_settings.organization_id,
+                action=audit.Action.TRANSFER_SETTINGS,
+                actor=user,
+                details=changes,
+            )
     return transfer_settings

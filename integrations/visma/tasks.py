@@ -66,6 +66,26 @@ def _send(run: ExportRun) -> None:
         logger.exception("could not send transfer run %s to the broker; sent again later", run.pk)
 
 
+class _ForeignRun(Exception):
+    """The task names a run of another organisation (or one that is gone)."""
+
+
+def _run_of(organization_id: int, run_id) -> ExportRun | None:
+    """The task's run, loaded only together with its organisation: a run id that belongs
+    to another organisation (a forged or mixed-up message) is never touched."""
+    if not run_id:
+        return None
+    run = ExportRun.objects.filter(pk=run_id, organization_id=organization_id).first()
+    if run is None:
+        logger.error(
+            "transfer task for organisation %s names run %s, not one of its own: ignored",
+            organization_id,
+            run_id,
+        )
+        raise _ForeignRun(run_id)
+    return run
+
+
 def _finished(run: ExportRun | None) -> bool:
     # A task sent again (claim_stalled_runs) may turn up after the first one did the run.
     return run is not None and not run.is_active and run.status != ExportRun.Status.QUEUED
@@ -76,7 +96,10 @@ def export_organization_task(self, organization_id: int, trigger: str = "schedul
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         return None
-    run = ExportRun.objects.filter(pk=run_id).first() if run_id else None
+    try:
+        run = _run_of(organization.pk, run_id)
+    except _ForeignRun:
+        return None
     if _finished(run):
         return None
     try:
@@ -106,7 +129,15 @@ def export_settlement_task(self, settlement_id: int, run_id=None):
     settlement = Settlement.objects.select_related("organization").filter(pk=settlement_id).first()
     if settlement is None:
         return None
-    run = ExportRun.objects.filter(pk=run_id).first() if run_id else None
+    try:
+        run = _run_of(settlement.organization_id, run_id)
+    except _ForeignRun:
+        return None
+    if run is not None and run.settlement_id not in (None, settlement_id):
+        logger.error(
+            "transfer task for settlement %s names run %s of another", settlement_id, run_id
+        )
+        return None
     if _finished(run):
         return None
     try:

@@ -33,6 +33,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
+
+from backoffice import audit
 
 from . import client, crypto, oauth
 from .models import VismaConnection
@@ -71,6 +74,7 @@ def _usable(connection: VismaConnection | None) -> VismaConnection:
     return connection
 
 
+@sensitive_variables()
 def get_access_token(organization) -> str:
     """A valid access token for the organisation's Visma company.
 
@@ -85,6 +89,7 @@ def get_access_token(organization) -> str:
     return _refresh(organization)
 
 
+@sensitive_variables()
 def force_refresh(organization, *, rejected_token: str | None = None) -> str:
     """A new access token after Visma answered 401 to `rejected_token`. When another worker
     has already replaced that token, its fresh one is returned without a second refresh.
@@ -111,11 +116,13 @@ def _refresh_lock(organization_id: int) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@sensitive_variables()
 def _refresh(organization, *, force: bool = False, rejected_token: str | None = None) -> str:
     with _refresh_lock(organization.pk):
         return _refresh_locked(organization, force=force, rejected_token=rejected_token)
 
 
+@sensitive_variables()
 def _refresh_locked(organization, *, force: bool, rejected_token: str | None) -> str:
     # Where rows can be locked, the lock (and so the transaction) spans the refresh. SQLite
     # has no row locks (a file lock serializes instead), and a transaction held open across
@@ -195,6 +202,12 @@ def _set_reconnect_required(connection: VismaConnection, reason: str, *, clear_t
         fields += ["access_token_encrypted", "refresh_token_encrypted", "expires_at"]
         fields += ["token_refreshed_at"]
     connection.save(update_fields=fields)
+    audit.record(
+        organization=connection.organization_id,
+        action=audit.Action.VISMA_RECONNECT_REQUIRED,
+        via="Visma",
+        details=[reason],
+    )
     logger.warning(
         "Visma connection of organisation %s needs reconnecting: %s",
         connection.organization_id,
@@ -255,6 +268,7 @@ def notify_admins_once(organization) -> bool:
     return True
 
 
+@sensitive_variables()
 def call(organization, func: Callable[..., T], *args, **kwargs) -> T:
     """`func(access_token, *args, **kwargs)` for the organisation, e.g.
     `call(org, client.list_accounts)`. A 401 gets one retry with a refreshed token; a

@@ -19,8 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from backoffice.ids import parse_id
 from backoffice.tenancy import admin_required, member_required
 from settlements.models import Settlement
 
@@ -100,7 +102,7 @@ def integration(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TransferSettingsForm(request.POST, instance=transfer)
         if form.is_valid():
-            services.save_transfer_settings(form.save(commit=False))
+            services.save_transfer_settings(form.save(commit=False), user=request.user)
             messages.success(request, _("Innstillingene for overføring er lagret."))
             return redirect("visma:integration")
     else:
@@ -153,6 +155,7 @@ HISTORY_SHOWN = 10
 # ---------------------------------------------------------------------------- connect
 
 
+@sensitive_variables("url", "state", "code_verifier", "pending")
 @require_POST
 @admin_required
 def connect(request: HttpRequest) -> HttpResponse:
@@ -182,6 +185,8 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(request, "visma/callback_forbidden.html", status=403)
 
 
+# The authorization code and the PKCE verifier are one step from a token pair.
+@sensitive_variables("code", "entry", "pending", "state")
 @require_GET
 @admin_required
 def callback(request: HttpRequest) -> HttpResponse:
@@ -359,11 +364,11 @@ def transfer_status(request: HttpRequest) -> JsonResponse:
     """The progress of the organisation's latest run (or of `?run=ID`, one of its own), for
     the page that polls while a run is active."""
     runs = ExportRun.objects.filter(organization=request.org)
-    run_id = request.GET.get("run", "")
-    if run_id:
-        if not run_id.isdigit():
+    if "run" in request.GET:
+        run_id = parse_id(request.GET["run"])
+        if run_id is None:
             raise Http404
-        run = get_object_or_404(runs, pk=int(run_id))
+        run = get_object_or_404(runs, pk=run_id)
     else:
         run = runs.order_by("-created_at", "-id").first()
     return JsonResponse(run_json(run))

@@ -15,6 +15,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from accounting.services import import_mapping
+from backoffice.models import ApiKey
 from integrations.visma.models import ExportRun, TransferSettings, VismaConnection
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
@@ -54,7 +55,13 @@ def fjord(org, location, alice, worked_example) -> dict[str, str]:
     )
     # Made on first sight by the pages; made here so that looking is not a change.
     TransferSettings.for_organization(org)
-    return {"settlement": str(settlement.pk), "run": str(run.pk)}
+    key, _raw = ApiKey.issue(location)
+    return {
+        "settlement": str(settlement.pk),
+        "run": str(run.pk),
+        "location": str(location.pk),
+        "api_key": str(key.pk),
+    }
 
 
 class Visitor(Client):

@@ -38,15 +38,20 @@ ADMIN_ACTIONS = {
     "visma:refresh_chart",
     "visma:transfer_now",
     "visma:transfer_settlement",
+    "issue_key",
+    "revoke_key",
+    "two_factor",
 }
 # GET pages that only admins may open.
-ADMIN_PAGES = {"visma:callback"}
+ADMIN_PAGES = {"visma:callback", "stores", "audit_log", "two_factor"}
 
 # Per Backoffice pattern with parameters: which object each parameter names (filled in
 # with Fjordkafé's objects by the fixtures: "settlement" -> its settlement's pk, ...).
 SAMPLE_KWARGS: dict[str, dict[str, str]] = {
     "settlements:detail": {"pk": "settlement"},
     "visma:transfer_settlement": {"pk": "settlement"},
+    "issue_key": {"location_id": "location"},
+    "revoke_key": {"key_id": "api_key"},
 }
 
 BY_NAME = {"app_label": "auth", "rest": "x", "url": "x/"}

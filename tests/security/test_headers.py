@@ -63,7 +63,9 @@ from django.db import transaction
 from django.test import Client, override_settings
 
 HOST = "%(host)s"
-HTTPS = {"HTTP_HOST": HOST, "HTTP_X_FORWARDED_PROTO": "https"}
+# Over HTTPS as gunicorn reports it (wsgi.url_scheme) for a request from the proxy: Django
+# itself believes no X-Forwarded-Proto header (tests/test_deployment.py).
+HTTPS = {"HTTP_HOST": HOST, "secure": True}
 found = {}
 
 class Rollback(Exception):

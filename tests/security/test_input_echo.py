@@ -38,10 +38,11 @@ def hostile(org, location, worked_example) -> Settlement:
     return settlement
 
 
-def test_the_tills_names_are_escaped_on_every_page(alice, hostile):
+def test_the_tills_names_are_escaped_on_every_page(alice, hostile, location):
     client = Client(raise_request_exception=False)
     client.force_login(alice)
-    values = {"settlement": str(hostile.pk)}
+    key, _raw = ApiKey.issue(location)
+    values = {"settlement": str(hostile.pk), "location": str(location.pk), "api_key": str(key.pk)}
     shown = 0
     for route in routes("page"):
         response = client.get(route.url(values))

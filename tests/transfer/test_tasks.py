@@ -158,3 +158,39 @@ def test_a_task_that_turns_up_after_its_run_finished_does_nothing(org, monkeypat
 
     assert result.successful()
     assert result.result is None
+
+
+# -- a run is loaded only together with its organisation (issue 17, item 10) -------------
+
+
+@pytest.mark.django_db
+def test_an_organisation_task_leaves_another_organisations_run_alone(org, other_org, monkeypatch):
+    calls = []
+    monkeypatch.setattr(transfer, "export_organization", lambda **kwargs: calls.append(kwargs))
+    theirs = ExportRun.objects.create(organization=other_org, trigger=ExportRun.Trigger.MANUAL)
+
+    result = tasks.export_organization_task.apply(args=(org.pk, "manual", theirs.pk))
+
+    assert result.successful() and result.result is None
+    assert calls == []
+    theirs.refresh_from_db()
+    assert theirs.status == ExportRun.Status.QUEUED
+
+
+@pytest.mark.django_db
+def test_a_settlement_task_leaves_another_organisations_run_alone(
+    org, other_location, worked_example, monkeypatch
+):
+    calls = []
+    monkeypatch.setattr(transfer, "export_organization", lambda **kwargs: calls.append(kwargs))
+    settlement = ingest_settlement(
+        location=other_location, data=parse_settlement(worked_example["settlement"])
+    ).settlement
+    mine = ExportRun.objects.create(organization=org, trigger=ExportRun.Trigger.MANUAL)
+
+    result = tasks.export_settlement_task.apply(args=(settlement.pk, mine.pk))
+
+    assert result.successful() and result.result is None
+    assert calls == []
+    mine.refresh_from_db()
+    assert mine.status == ExportRun.Status.QUEUED

@@ -5,6 +5,7 @@ last run's summary."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.messages import get_messages
@@ -16,6 +17,7 @@ from integrations.visma.models import ExportRun, TransferSettings, VismaConnecti
 PAGE = "/oppsett/integrasjoner/visma-eaccounting/"
 TRANSFER_NOW = "/oppsett/integrasjoner/visma-eaccounting/overfor-na/"
 STATUS = "/oppsett/integrasjoner/visma-eaccounting/status/"
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +129,9 @@ def test_it_shows_progress_and_polls_while_a_run_is_running(client, bob, org, co
     assert "Overfører: 3 av 12" in page
     assert '<progress max="12" value="3">' in page
     assert f'data-status-url="{STATUS}"' in page
-    assert "window.location.reload()" in page
+    # The polling script is a static file (the Content-Security-Policy allows no inline one).
+    assert '<script src="/static/js/transfer-progress.js" defer></script>' in page
+    assert "window.location.reload()" in (ROOT / "static/js/transfer-progress.js").read_text()
 
 
 def test_it_says_queued_while_the_run_waits_for_a_worker(client, alice, org, connected):

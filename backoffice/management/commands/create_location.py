@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_slug
 from django.db import transaction
 
-from backoffice.models import ApiKey, Location, Organization
+from backoffice.models import Location, Organization
+from backoffice.services import issue_api_key
 
 
 class Command(BaseCommand):
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"Store {code!r} exists already in {org_slug}; nothing changed.")
         with transaction.atomic():
             location = Location.objects.create(organization=org, code=code, name=name.strip())
-            _key, raw = ApiKey.issue(location)
+            _key, raw = issue_api_key(location=location, via="manage.py create_location")
         self.stdout.write(f"Created store {location.code} ({location.name}) in {org.name}.")
         self.stdout.write("API key (shown once, store it in the till now):")
         self.stdout.write(raw)

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from backoffice.settings import envbool
+
 # The demo client the simulator registers and the app uses. Not a secret: it only opens
 # the simulator on the operator's own machine.
 DEMO_CLIENT_ID = "backoffice-demo"
@@ -65,6 +67,7 @@ def demo_environment(base: dict[str, str], *, host: str, port: int) -> tuple[dic
     mounted on this server (a value the operator set explicitly still wins).
     """
     env = dict(base)
+    env.setdefault("DEBUG", "1")
     env.setdefault("TRANSFER_TICK_SECONDS", DEMO_TICK_SECONDS)
     env.setdefault("PYTHONUNBUFFERED", "1")
     if env.get("VISMA_CLIENT_ID"):
@@ -103,9 +106,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, host: str, port: int, **options):
-        if not settings.DEBUG:
+        # The demo is development: manage.py turns DEBUG on for rundemo unless the operator
+        # set it (DEBUG=0 means this machine is production: no demo there).
+        if not envbool("DEBUG", "0"):
             raise CommandError(
-                "rundemo is for development (DEBUG=1): it serves static files itself."
+                "rundemo is for development (DEBUG=1): it serves static files itself and "
+                "runs with development keys. `make demo` sets DEBUG=1."
             )
         self.ensure_port_free(host, port)
         env, sandbox = demo_environment(dict(os.environ), host=host, port=port)

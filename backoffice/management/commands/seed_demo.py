@@ -14,11 +14,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from backoffice.models import ApiKey, Location, Membership, Organization
+from backoffice.models import Location, Membership, Organization
+from backoffice.services import issue_api_key
+from backoffice.settings import envbool
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
 
@@ -147,6 +149,12 @@ class Command(BaseCommand):
     help = "Creates the demo organisation Fjordkafé AS with two stores and ~30 days of settlements."
 
     def handle(self, *args, **options):
+        # The demo's passwords are in the README: never on a production database.
+        if not envbool("DEBUG", "0"):
+            raise CommandError(
+                "seed_demo is for development only (DEBUG=1): it creates users with the "
+                "passwords printed in the README. `make demo` sets DEBUG=1."
+            )
         User = get_user_model()
         with transaction.atomic():
             org, _ = Organization.objects.get_or_create(slug=ORG[0], defaults={"name": ORG[1]})
@@ -170,7 +178,7 @@ class Command(BaseCommand):
                     organization=org, code=code, defaults={"name": name}
                 )
                 if created:
-                    _key, raw = ApiKey.issue(location)
+                    _key, raw = issue_api_key(location=location, via="manage.py seed_demo")
                     new_keys.append((location.name, raw))
                 locations.append((location, registers, closed_sundays))
 

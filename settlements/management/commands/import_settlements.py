@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.models import Location
+from settlements.limits import SettlementRefused
 from settlements.parsing import SettlementInvalid, decode_body, parse_settlement
 from settlements.services import ingest_settlement
 from settlements.transfer import provider
@@ -69,7 +70,11 @@ class Command(BaseCommand):
             except SettlementInvalid as exc:
                 yield label, "invalid", _errors(exc)
                 continue
-            result = ingest_settlement(location=store, data=data)
+            try:
+                result = ingest_settlement(location=store, data=data)
+            except SettlementRefused as exc:
+                yield label, "invalid", f"\n  {exc.path}: {exc.message}"
+                continue
             settlement = result.settlement
             detail = (
                 f" {settlement.register_id} Z{settlement.z_number} "

@@ -41,6 +41,17 @@ def iso_days_ago(days: int) -> str:
     return days_ago(days).isoformat()
 
 
+def machine_clock_env() -> dict[str, str]:
+    """This process's environment without libfaketime, for the services a test starts
+    (redis-server, chromium): they keep the machine's clock, as PostgreSQL does, while
+    `make test-dates` moves only the tests' own."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith(("FAKETIME", "DONT_FAKE"))
+    }
+
+
 def _real_time() -> float:
     # The machine's clock (libfaketime's, under make test-dates), whatever time-machine does.
     if time_machine.escape_hatch.is_travelling():

@@ -652,6 +652,13 @@ def voucher_date_filter(first: date, last: date) -> str:
     )
 
 
+def check_voucher_access(token: str) -> None:
+    """GET /vouchers?$pagesize=1: one harmless read of the company's books. Visma answers
+    403 here to a company without the API module or a user without access to the
+    company (AccessDenied), which the connect wants to learn before it stores anything."""
+    _request("GET", "vouchers", token, endpoint="vouchers", params={"$pagesize": 1})
+
+
 def list_vouchers(token: str, *, filter: str | None = None) -> list[dict]:
     """GET /vouchers with an OData `$filter` (e.g. "VoucherDate eq 2026-11-27"), every
     page. Items are Visma's VoucherApi dicts (amounts as Decimal)."""

@@ -90,8 +90,7 @@ def complete_connection(
             # One harmless read of the books: a company without the API module, a user
             # without access to the company, … answer 403 here, so the admin learns it
             # now on this page and not from the first night's run.
-            today = timezone.localdate()
-            client.list_vouchers(pair.access_token, filter=client.voucher_date_filter(today, today))
+            client.check_voucher_access(pair.access_token)
     except client.AccessDenied as exc:
         _revoke_quietly(pair.refresh_token)
         raise ConnectFailed(exc.advice) from None
@@ -146,6 +145,7 @@ def complete_connection(
     )
 
 
+@sensitive_variables()
 def _store_connection(
     organization: Organization,
     *,
@@ -261,6 +261,7 @@ def uncertain_in_old_company(organization: Organization) -> int:
     ).count()
 
 
+@sensitive_variables()
 @transaction.atomic
 def confirm_company_change(organization: Organization, *, user) -> tuple[str, str | None]:
     """Apply the pending sign-in: the connection moves to the new company. Refused while

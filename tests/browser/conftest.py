@@ -26,6 +26,8 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
+from tests.clock import machine_clock_env  # noqa: E402
+
 from .worker import apply_to_settings, celery_worker, visma_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -43,17 +45,6 @@ VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 15_000
 
 
-def browser_env() -> dict[str, str]:
-    """Chromium's environment: this process's, without libfaketime (`make test-dates` moves
-    the machine's clock with it). The browser's clock does not matter to the tests (the test
-    settings set no cookie expiry), and chromium is not made to run under LD_PRELOAD."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if name != "LD_PRELOAD" and not name.startswith(("FAKETIME", "DONT_FAKE"))
-    }
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
@@ -62,7 +53,7 @@ def browser() -> Iterator[Browser]:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=browser_env()
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=machine_clock_env()
             )
             yield browser
             browser.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 from celery import Celery
 
 from tests.browser.worker import ROOT, database_url_of_test_db, stop
+from tests.clock import machine_clock_env
 
 # FAULT_REDIS_PORT: another port, so two checkouts can run their suites side by side.
 REDIS_PORT = int(os.environ.get("FAULT_REDIS_PORT", "6390"))
@@ -103,15 +104,16 @@ def _wait_until_ready(proc, queue: str, broker_url: str | None, timeout: float) 
 
 def redis_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["redis-cli", "-p", str(REDIS_PORT), *args], capture_output=True, text=True, timeout=10
-    )
+        ["redis-cli", "-p", str(REDIS_PORT), *args],
+        capture_output=True, text=True, timeout=10, env=machine_clock_env(),
+    )  # fmt: skip
 
 
 def start_throwaway_redis() -> None:
     subprocess.run(
         ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--daemonize", "yes"],
-        check=True, capture_output=True, timeout=10,
+        check=True, capture_output=True, timeout=10, env=machine_clock_env(),
     )  # fmt: skip
     deadline = time.monotonic() + 10
     while redis_cli("ping").stdout.strip() != "PONG":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -11,10 +11,18 @@ from django.utils import timezone, translation
 
 from backoffice.models import Location, Register
 
-from .domain import PaymentData, SaleLineData, SettlementData, rate_key
+from .domain import PaymentData, SaleLineData, SettlementData, rate_key, vat_disagreements
 from .models import CashMovement, Payment, SaleLine, SeenName, Settlement, SettlementRevision
 from .parsing import canonical, content_hash
-from .texts import UNBALANCED, unbalanced_reason
+from .texts import (
+    AWAITS_CORRECTION,
+    SOURCE_MISMATCH,
+    UNBALANCED,
+    VAT_MISMATCH,
+    source_mismatch_reason,
+    unbalanced_reason,
+    vat_mismatch_reason,
+)
 
 Outcome = Literal["created", "unchanged", "conflict", "corrected"]
 
@@ -58,21 +66,27 @@ def record_seen_names(
     )
 
 
-def _state_of(data: SettlementData) -> dict:
-    if data.balance_difference == 0:
+def _state_of(data: SettlementData, checks: Sequence[str] = ()) -> dict:
+    """Postable ("venter") only when it balances, its VAT agrees with its rates (DESIGN.md
+    4.1) and its source's own cross-checks (`checks`, the failed ones worded) passed."""
+    disagreements = vat_disagreements(data.sales)
+    if data.balance_difference == 0 and not disagreements and not checks:
         return {"state": Settlement.State.PENDING, "problem_code": "", "state_reason": ""}
     # Stored in Norwegian whatever language the request spoke (the page translates the
     # "unbalanced" reason itself from the difference).
     with translation.override("nb"):
-        reason = unbalanced_reason(data.balance_difference)
-    return {
-        "state": Settlement.State.NEEDS_ACTION,
-        "problem_code": UNBALANCED,
-        "state_reason": reason,
-    }
+        if data.balance_difference != 0:
+            code, reason = UNBALANCED, unbalanced_reason(data.balance_difference)
+        elif disagreements:
+            code, reason = VAT_MISMATCH, vat_mismatch_reason(disagreements)
+        else:
+            code, reason = SOURCE_MISMATCH, source_mismatch_reason(checks)
+    return {"state": Settlement.State.NEEDS_ACTION, "problem_code": code, "state_reason": reason}
 
 
-def _content_fields(data: SettlementData, payload: dict, digest: str) -> dict:
+def _content_fields(
+    data: SettlementData, payload: dict, digest: str, checks: Sequence[str] = ()
+) -> dict:
     """Everything of a settlement that comes from the till's body (not its identity)."""
     cash_count = data.cash_count
     return {
@@ -93,7 +107,7 @@ def _content_fields(data: SettlementData, payload: dict, digest: str) -> dict:
         "cash_difference": data.cash_difference,
         "payload": payload,
         "content_hash": digest,
-        **_state_of(data),
+        **_state_of(data, checks),
     }
 
 
@@ -127,7 +141,9 @@ def _store_lines(settlement: Settlement, data: SettlementData) -> None:
     )
 
 
-def _create(location: Location, data: SettlementData, payload: dict, digest: str) -> Settlement:
+def _create(
+    location: Location, data: SettlementData, payload: dict, digest: str, checks: Sequence[str]
+) -> Settlement:
     # Insert-if-missing in one statement (no SELECT first): a known register costs nothing
     # more than a skipped insert.
     Register.objects.bulk_create(
@@ -138,22 +154,24 @@ def _create(location: Location, data: SettlementData, payload: dict, digest: str
         location=location,
         register_id=data.register_id,
         z_number=data.z_number,
-        **_content_fields(data, payload, digest),
+        **_content_fields(data, payload, digest, checks),
     )
     _store_lines(settlement, data)
     return settlement
 
 
 def _waits_for_correction(settlement: Settlement) -> bool:
-    # Only a settlement that does not balance is replaceable: it is never claimed for a
-    # transfer (export.due_settlements leaves it out), so nothing of it is in Visma.
+    # Only a settlement that does not balance (or whose VAT or source totals disagree) is
+    # replaceable: it is never claimed for a transfer (export.due_settlements leaves it
+    # out), so nothing of it is in Visma.
     return (
-        settlement.state == Settlement.State.NEEDS_ACTION and settlement.problem_code == UNBALANCED
+        settlement.state == Settlement.State.NEEDS_ACTION
+        and settlement.problem_code in AWAITS_CORRECTION
     )
 
 
 def _resent(
-    location: Location, data: SettlementData, payload: dict, digest: str
+    location: Location, data: SettlementData, payload: dict, digest: str, checks: Sequence[str]
 ) -> IngestResult | None:
     """This register's Z-number was stored before. The same content is "unchanged"; other
     content replaces a settlement that does not balance ("corrected", the old version kept
@@ -164,6 +182,12 @@ def _resent(
         if existing is None:
             return None
         if existing.content_hash == digest:
+            if existing.problem_code == SOURCE_MISMATCH and not checks:
+                # The same settlement from a corrected source: only its checks changed.
+                for name, value in _state_of(data).items():
+                    setattr(existing, name, value)
+                existing.save(update_fields=["state", "problem_code", "state_reason", "updated_at"])
+                return IngestResult(existing, "corrected")
             return IngestResult(existing, "unchanged")
         if not _waits_for_correction(existing):
             return IngestResult(existing, "conflict")
@@ -177,7 +201,7 @@ def _resent(
         existing.sales.all().delete()
         existing.payments.all().delete()
         existing.cash_movements.all().delete()
-        for name, value in _content_fields(data, payload, digest).items():
+        for name, value in _content_fields(data, payload, digest, checks).items():
             setattr(existing, name, value)
         existing.received_at = timezone.now()
         existing.save()
@@ -185,8 +209,15 @@ def _resent(
         return IngestResult(existing, "corrected")
 
 
-def ingest_settlement(*, location: Location, data: SettlementData) -> IngestResult:
+def ingest_settlement(
+    *, location: Location, data: SettlementData, checks: Sequence[str] = ()
+) -> IngestResult:
     """Store a parsed settlement for a store, exactly once.
+
+    `checks`: cross-checks of the settlement's source that failed, as Norwegian sentences
+    (a SAF-T file's totals, DESIGN.md 4.6): such a settlement is stored as "trenger
+    handling" with them, like one that does not balance or whose VAT disagrees with its
+    rate, and is replaced by a corrected version.
 
     created: stored now (state "venter", or "trenger handling" when it does not balance).
     unchanged: the same content was stored before (nothing written).
@@ -203,11 +234,11 @@ def ingest_settlement(*, location: Location, data: SettlementData) -> IngestResu
         # goes straight to its INSERTs, and a resent one is answered from the unique
         # constraint one_z_per_register, which also decides a race between two requests.
         with transaction.atomic():
-            settlement = _create(location, data, payload, digest)
+            settlement = _create(location, data, payload, digest, checks)
     except IntegrityError:
         # Stored before (or by a concurrent request that committed first). Another
         # constraint failing is a bug.
-        result = _resent(location, data, payload, digest)
+        result = _resent(location, data, payload, digest, checks)
         if result is None:
             raise
         return result

@@ -49,6 +49,7 @@ from accounting.catalog import Catalog
 from accounting.services import MAPPING_MISSING, load_mapping
 from backoffice.models import Organization
 from settlements.models import Settlement
+from settlements.texts import AWAITS_CORRECTION
 
 from . import client, tokens
 from .catalog import company_catalog
@@ -73,8 +74,9 @@ STALE_CLAIM = timedelta(seconds=settings.TRANSFER_STALE_CLAIM_SECONDS)
 # How long one run waits, in all, for Visma's "Try again in N seconds".
 MAX_RATE_LIMIT_WAIT = 180
 
-# Problem codes (Settlement.problem_code). All but UNBALANCED heal by themselves on a
-# later run once the cause is fixed; UNBALANCED needs a corrected settlement.
+# Problem codes (Settlement.problem_code). All but UNBALANCED (and the other
+# settlements.texts.AWAITS_CORRECTION: VAT or a source's totals disagree) heal by themselves
+# on a later run once the cause is fixed; those need a corrected settlement.
 UNBALANCED = "unbalanced"
 CONNECTION = "connection"
 PERIOD_LOCKED = "period_locked"
@@ -200,7 +202,7 @@ def due_settlements(organization: Organization, *, today: date | None = None):
         )
         .filter(
             Q(state__in=[State.PENDING, State.FAILED, State.UNCERTAIN])
-            | (Q(state=State.NEEDS_ACTION) & ~Q(problem_code=UNBALANCED))
+            | (Q(state=State.NEEDS_ACTION) & ~Q(problem_code__in=AWAITS_CORRECTION))
             | Q(state=State.POSTING, updated_at__lt=stale)
         )
         .order_by("business_date", "location_id", "register_id", "z_number")

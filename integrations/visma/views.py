@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from backoffice.tenancy import admin_required, member_required
 from settlements.models import Settlement
+from settlements.texts import AWAITS_CORRECTION
 
 from . import client, oauth, services, tasks, tokens
 from .export import STALE_CLAIM, UNBALANCED, no_date, oslo_today
@@ -361,6 +362,12 @@ def transfer_refusal(settlement: Settlement, *, connected: bool) -> Refusal | No
                 "Oppgjøret går ikke i balanse og kan ikke overføres. Kassen må sende et "
                 "rettet oppgjør."
             ),
+        )
+    if settlement.state == State.NEEDS_ACTION and settlement.problem_code in AWAITS_CORRECTION:
+        return Refusal(
+            "awaits_correction",
+            messages.WARNING,
+            _("Oppgjøret kan ikke overføres før kassen har sendt et rettet oppgjør."),
         )
     today = oslo_today()
     if settlement.business_date >= today:

@@ -12,6 +12,7 @@ from backoffice.models import Organization
 from settlements.domain import normalize_rate, rate_key
 from settlements.models import SeenName, Settlement
 
+from . import saft_codes
 from .builder import VoucherError, build_voucher
 from .catalog import company_catalog
 from .mapping import (
@@ -209,6 +210,7 @@ def apply_standard_chart(
     data = fill_standard_chart(
         export_mapping(organization=organization), rates=rates, methods=methods, catalog=catalog
     )
+    data = saft_codes.fill_payments(data, organization=organization, catalog=catalog)
     mapping = validate_mapping_data(
         organization=organization, data=data, catalog=catalog, seen=seen
     )

@@ -224,6 +224,8 @@ SAFT_XSD_PATH = Path(
 )
 SAFT_UPLOAD_DIR = Path(os.getenv("SAFT_UPLOAD_DIR", VAR_DIR / "saft-uploads"))
 SAFT_MAX_UPLOAD_BYTES = envint("SAFT_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024)
+# Uploaded files (only SAF-T files so far) stream to a temporary file, never into memory.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
 EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "backoffice@localhost")

@@ -110,3 +110,17 @@ def test_the_store_must_be_the_organisations_own(client, alice, other_location):
     response = upload(client, other_location, example_text())
 
     assert response.status_code == 200 and not SaftImport.objects.exists()
+
+
+def test_the_page_speaks_english_too(client, alice, location, settings, tmp_path):
+    settings.SAFT_UPLOAD_DIR = tmp_path
+    client.force_login(alice)
+    upload(client, location, wrong_vat_base(example_text()))
+    services.run_import(SaftImport.objects.get().pk)
+    client.post("/i18n/setlang/", {"language": "en"})
+
+    html = client.get(f"{URL}{SaftImport.objects.get().pk}/").content.decode()
+
+    assert "SAF-T import" in html and "needs action" in html
+    # The reason is stored as the shop's records have it, in Norwegian.
+    assert "MVA 102,85 stemmer ikke med 25 % av 411,40" in html

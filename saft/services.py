@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 # Outcomes of one Z report; "stored" and "unchanged" are fine, the rest need a look.
 OK_OUTCOMES = ("stored", "corrected", "unchanged")
+BATCH = 200  # Z reports stored per transaction
 
 
 @dataclass
@@ -87,8 +88,12 @@ def import_file(
             return report
         report.gaps = result.gaps
         _record_codes(location.organization_id, result.codes)
-        for z in result.reports:
-            report.lines.append(_store(location, z))
+        # In batches of one transaction each (every settlement its own savepoint inside,
+        # as ingest_settlement nests): a commit per Z report would cost a disk flush each.
+        for start in range(0, len(result.reports), BATCH):
+            with transaction.atomic():
+                for z in result.reports[start : start + BATCH]:
+                    report.lines.append(_store(location, z))
     return report
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("settlements.urls")),
+    path("", include("saft.urls")),
     path("", include("accounting.urls")),
     path("", include("integrations.visma.urls")),
 ]

@@ -38,6 +38,7 @@ ADMIN_ACTIONS = {
     "visma:refresh_chart",
     "visma:transfer_now",
     "visma:transfer_settlement",
+    "saft:imports",
 }
 # GET pages that only admins may open.
 ADMIN_PAGES = {"visma:callback"}
@@ -47,6 +48,8 @@ ADMIN_PAGES = {"visma:callback"}
 SAMPLE_KWARGS: dict[str, dict[str, str]] = {
     "settlements:detail": {"pk": "settlement"},
     "visma:transfer_settlement": {"pk": "settlement"},
+    "saft:detail": {"pk": "saft_import"},
+    "saft:status": {"pk": "saft_import"},
 }
 
 BY_NAME = {"app_label": "auth", "rest": "x", "url": "x/"}

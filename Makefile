@@ -47,6 +47,7 @@ audit: $(STAMP)
 
 # Re-pin requirements.lock (with hashes) from pyproject.toml's dependencies.
 lock: $(STAMP)
+	$(BIN)/pip install --quiet "pip-tools>=7"
 	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
 		--index-url https://pypi.org/simple --no-emit-index-url \
 		--output-file requirements.lock pyproject.toml
@@ -102,8 +103,8 @@ soak: $(STAMP)
 # needs no gettext).
 messages: $(STAMP)
 	DJANGO_SETTINGS_MODULE=backoffice.settings $(BIN)/django-admin makemessages -l en --no-obsolete \
-		-i 'settlements/*' -i 'accounting/*' -i 'integrations/*' -i 'visma_sandbox/*' -i '.venv/*' -i 'tests/*' -i 'bench/*'
-	for app in settlements accounting integrations/visma; do \
+		-i 'settlements/*' -i 'accounting/*' -i 'integrations/*' -i 'saft/*' -i 'visma_sandbox/*' -i '.venv/*' -i 'tests/*' -i 'bench/*'
+	for app in settlements accounting integrations/visma saft; do \
 		(cd $$app && DJANGO_SETTINGS_MODULE=backoffice.settings PYTHONPATH=$(CURDIR) $(CURDIR)/$(BIN)/django-admin makemessages -l en --no-obsolete); done
 	DJANGO_SETTINGS_MODULE=backoffice.settings $(BIN)/django-admin compilemessages -i .venv
 

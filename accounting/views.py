@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from backoffice.tenancy import member_required
 
+from . import saft_codes
 from .catalog import company_catalog
 from .forms import MappingPage, parse_post, rates_and_methods
 from .mapping import MappingValidationError, fill_standard_chart, mapping_to_json
@@ -32,6 +33,7 @@ def mapping(request):
             return redirect("accounting:mapping")
     else:
         page = _saved(org, catalog=catalog, seen=seen, editable=editable)
+    saft_codes.describe(page, organization=org)
     changes = MappingChange.objects.filter(organization=org).select_related("user")[:RECENT_CHANGES]
     return render(
         request,
@@ -48,6 +50,7 @@ def _save(request, *, catalog, seen) -> MappingPage | None:
     if standard:
         rates, methods = rates_and_methods(seen, data)
         data = fill_standard_chart(data, rates=rates, methods=methods, catalog=catalog)
+        data = saft_codes.fill_payments(data, organization=request.org, catalog=catalog)
     errors = list(parsed.errors)
     try:
         mapping = validate_mapping_data(

@@ -144,6 +144,7 @@ INSTALLED_APPS = [
     "settlements",
     "accounting",
     "integrations.visma",
+    "saft",
 ]
 
 # The Visma sandbox simulator (visma_sandbox/) is test and demo equipment, never part of a
@@ -283,6 +284,20 @@ TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", os.getenv("FORWARDED_ALLOW_IPS", ""
 # A body larger than this is refused before it is parsed (../shared/DESIGN.md 4.1: 413 over 1 MiB).
 SETTLEMENT_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# SAF-T Cash Register files (DESIGN.md 4.6): Skatteetaten's XSD is read from here (never
+# copied into the repository; ../shared/saft/ beside the checkout by default), and uploads
+# are written to SAFT_UPLOAD_DIR until the worker has read them.
+SAFT_XSD_PATH = Path(
+    os.getenv(
+        "SAFT_XSD_PATH",
+        BASE_DIR.parent / "shared" / "saft" / "Norwegian_SAF-T_Cash_Register_Schema_v_1.00.xsd",
+    )
+)
+SAFT_UPLOAD_DIR = Path(os.getenv("SAFT_UPLOAD_DIR", VAR_DIR / "saft-uploads"))
+SAFT_MAX_UPLOAD_BYTES = envint("SAFT_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024)
+# Uploaded files (only SAF-T files so far) stream to a temporary file, never into memory.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
 EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "backoffice@localhost")

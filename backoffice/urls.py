@@ -22,6 +22,7 @@ urlpatterns = [
     path("oppsett/logg/", views.audit_log, name="audit_log"),
     path("admin/", admin.site.urls),
     path("", include("settlements.urls")),
+    path("", include("saft.urls")),
     path("", include("accounting.urls")),
     path("", include("integrations.visma.urls")),
 ]

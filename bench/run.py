@@ -38,6 +38,7 @@ BENCHMARKS = (
     (5, "bench.ingestion"),
     (6, "bench.dispatcher"),
     (7, "bench.page_cost"),
+    (8, "bench.saft_import"),
 )
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "")
 

@@ -135,3 +135,32 @@ class SettlementData:
         for line in self.sales:
             totals[line.vat_rate] = totals.get(line.vat_rate, ZERO) + line.vat_amount
         return totals
+
+
+@dataclass(frozen=True)
+class VatDisagreement:
+    """The VAT a till reported for one rate, against what the rate gives on its gross."""
+
+    rate: Decimal
+    vat: Decimal
+    gross: Decimal
+    expected: Decimal
+
+
+def vat_disagreements(sales: tuple[SaleLineData, ...]) -> list[VatDisagreement]:
+    """The rates whose reported VAT disagrees with gross × rate / (100 + rate) by more than
+    rounding can explain (DESIGN.md 4.1): about one øre per sales line the till summed, taken
+    here as one øre per line, or per item of its `count` where that is larger."""
+    totals: dict[Decimal, list] = {}
+    for line in sales:
+        entry = totals.setdefault(line.vat_rate, [ZERO, ZERO, 0])
+        entry[0] += line.gross_amount
+        entry[1] += line.vat_amount
+        entry[2] += max(1, abs(line.count or 0))
+    found = []
+    for rate in sorted(totals, reverse=True):
+        gross, vat, lines = totals[rate]
+        expected = vat_from_gross(gross, rate)
+        if abs(vat - expected) > CENT * lines:
+            found.append(VatDisagreement(rate=rate, vat=vat, gross=gross, expected=expected))
+    return found

@@ -20,6 +20,9 @@ from .domain import (
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
+# The settlements that may be transferred (Settlement.is_postable), for .filter(**POSTABLE).
+POSTABLE = {"balance_difference": 0, "hold_code": ""}
+
 
 class Settlement(models.Model):
     """What the till said, and whether it balances. Its transfer to an accounting system
@@ -50,6 +53,13 @@ class Settlement(models.Model):
     balance_difference = models.DecimalField(default=ZERO, **MONEY)
     # counted − (opening float + cash payments + pay-ins − pay-outs); None without a count.
     cash_difference = models.DecimalField(null=True, blank=True, **MONEY)
+    # Besides not balancing, what the till said may hold a settlement back until the till
+    # sends it corrected: its VAT disagrees with its rate beyond rounding (DESIGN.md 4.1),
+    # or its source's own totals disagree (a SAF-T file, 4.6): texts.VAT_MISMATCH,
+    # texts.SOURCE_MISMATCH, or "" when nothing holds it. The reason is the Norwegian
+    # sentence naming the disagreement and what to do.
+    hold_code = models.CharField(max_length=20, blank=True, default="")
+    hold_reason = models.TextField(_("årsak"), blank=True, default="")
 
     # The canonical parsed body and its hash: "the same body again" compares these.
     payload = models.JSONField()
@@ -82,6 +92,13 @@ class Settlement(models.Model):
     @property
     def is_balanced(self) -> bool:
         return self.balance_difference == 0
+
+    @property
+    def is_postable(self) -> bool:
+        """May be transferred: it balances and nothing the till said holds it back (in SQL,
+        POSTABLE). One that is not waits for the till's corrected settlement, and only such
+        a one may be replaced by it (services._resent)."""
+        return self.is_balanced and not self.hold_code
 
     def as_data(self) -> SettlementData:
         """The settlement as plain values (for the voucher builder). Prefetch

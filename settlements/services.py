@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from backoffice.models import Location, Register
 
 from . import limits
-from .domain import PaymentData, SaleLineData, SettlementData, rate_key
+from .domain import PaymentData, SaleLineData, SettlementData, rate_key, vat_disagreements
 from .models import CashMovement, Payment, SaleLine, SeenName, Settlement, SettlementRevision
 from .parsing import canonical, content_hash
+from .texts import (
+    SOURCE_MISMATCH,
+    VAT_MISMATCH,
+    source_mismatch_reason,
+    vat_mismatch_reason,
+)
 
 Outcome = Literal["created", "unchanged", "conflict", "corrected"]
 
@@ -85,7 +91,26 @@ def _insert_new(model, fields: list[str], rows: list[tuple]) -> int:
         return len(cursor.fetchall())
 
 
-def _content_fields(data: SettlementData, payload: dict, digest: str) -> dict:
+def _hold_of(data: SettlementData, checks: Sequence[str] = ()) -> dict:
+    """What holds the settlement back besides its balance (Settlement.hold_code and
+    hold_reason): its VAT disagrees with its rates (DESIGN.md 4.1), or its source's own
+    cross-checks (`checks`, the failed ones worded) did not pass. Nothing: it is postable
+    once it balances."""
+    disagreements = vat_disagreements(data.sales)
+    if not disagreements and not checks:
+        return {"hold_code": "", "hold_reason": ""}
+    # Stored in Norwegian whatever language the request spoke.
+    with translation.override("nb"):
+        if disagreements:
+            code, reason = VAT_MISMATCH, vat_mismatch_reason(disagreements)
+        else:
+            code, reason = SOURCE_MISMATCH, source_mismatch_reason(checks)
+    return {"hold_code": code, "hold_reason": reason}
+
+
+def _content_fields(
+    data: SettlementData, payload: dict, digest: str, checks: Sequence[str] = ()
+) -> dict:
     """Everything of a settlement that comes from the till's body (not its identity)."""
     cash_count = data.cash_count
     return {
@@ -106,6 +131,7 @@ def _content_fields(data: SettlementData, payload: dict, digest: str) -> dict:
         "cash_difference": data.cash_difference,
         "payload": payload,
         "content_hash": digest,
+        **_hold_of(data, checks),
     }
 
 
@@ -144,7 +170,9 @@ def _store_lines(settlement: Settlement, data: SettlementData) -> None:
         limits.check_new_names(settlement.location)
 
 
-def _create(location: Location, data: SettlementData, payload: dict, digest: str) -> Settlement:
+def _create(
+    location: Location, data: SettlementData, payload: dict, digest: str, checks: Sequence[str]
+) -> Settlement:
     # Insert-if-missing in one statement (no SELECT first): a known register costs nothing
     # more than a skipped insert.
     if _insert_new(
@@ -158,28 +186,36 @@ def _create(location: Location, data: SettlementData, payload: dict, digest: str
         location=location,
         register_id=data.register_id,
         z_number=data.z_number,
-        **_content_fields(data, payload, digest),
+        **_content_fields(data, payload, digest, checks),
     )
     _store_lines(settlement, data)
     return settlement
 
 
 def _resent(
-    location: Location, data: SettlementData, payload: dict, digest: str
+    location: Location, data: SettlementData, payload: dict, digest: str, checks: Sequence[str]
 ) -> IngestResult | None:
-    """This register's Z-number was stored before. The same content is "unchanged"; other
-    content replaces a settlement that does not balance ("corrected", the old version kept
-    as a SettlementRevision) and is a "conflict" for any other: a settlement that may be in
+    """This register's Z-number was stored before. The same content is "unchanged" (or
+    "corrected" when only its source's failed checks now pass); other content replaces a
+    settlement that waits for a correction ("corrected", the old version kept as a
+    SettlementRevision) and is a "conflict" for any other: a settlement that may be in
     Visma is never overwritten."""
     with transaction.atomic():
         existing = _existing(location, data)
         if existing is None:
             return None
         if existing.content_hash == digest:
+            if existing.hold_code == SOURCE_MISMATCH and not checks:
+                # The same settlement from a corrected source: only its checks changed.
+                for name, value in _hold_of(data).items():
+                    setattr(existing, name, value)
+                existing.save(update_fields=["hold_code", "hold_reason", "updated_at"])
+                return IngestResult(existing, "corrected")
             return IngestResult(existing, "unchanged")
-        # Only a settlement that does not balance is replaceable: no transfer ever takes
-        # one (an integration's due settlements balance), so nothing of it is booked.
-        if existing.is_balanced:
+        # Only a settlement that waits for a correction (it does not balance, or is held)
+        # is replaceable: no transfer ever takes one (an integration's due settlements are
+        # postable), so nothing of it is booked.
+        if existing.is_postable:
             return IngestResult(existing, "conflict")
         SettlementRevision.objects.create(
             settlement=existing,
@@ -191,7 +227,7 @@ def _resent(
         existing.sales.all().delete()
         existing.payments.all().delete()
         existing.cash_movements.all().delete()
-        for name, value in _content_fields(data, payload, digest).items():
+        for name, value in _content_fields(data, payload, digest, checks).items():
             setattr(existing, name, value)
         existing.received_at = timezone.now()
         existing.save()
@@ -199,16 +235,24 @@ def _resent(
         return IngestResult(existing, "corrected")
 
 
-def ingest_settlement(*, location: Location, data: SettlementData) -> IngestResult:
+def ingest_settlement(
+    *, location: Location, data: SettlementData, checks: Sequence[str] = ()
+) -> IngestResult:
     """Store a parsed settlement for a store, exactly once.
 
+    `checks`: cross-checks of the settlement's source that failed, as Norwegian sentences
+    (a SAF-T file's totals, DESIGN.md 4.6): such a settlement is held (hold_code) with
+    them, like one whose VAT disagrees with its rate: it waits for a correction, as one
+    that does not balance, and is replaced by the corrected version.
+
     created: stored now (to be transferred, or waiting for a correction when it does not
-        balance).
+        balance or is held).
     unchanged: the same content was stored before (nothing written).
-    corrected: other content for a stored settlement that does not balance: it replaces
-        that one (kept as a SettlementRevision) and is posted if it balances now.
+    corrected: other content for a stored settlement that waits for a correction: it
+        replaces that one (kept as a SettlementRevision) and is posted if it is postable
+        now; or the same content from a source whose checks failed before and pass now.
     conflict: this register's Z-number was stored before with other content, and that one
-        balances (it may be in Visma): nothing written.
+        is postable (it may be in Visma): nothing written.
     """
     limits.check_line_counts(sales=len(data.sales), payments=len(data.payments))
     payload = canonical(data)
@@ -219,11 +263,11 @@ def ingest_settlement(*, location: Location, data: SettlementData) -> IngestResu
         # goes straight to its INSERTs, and a resent one is answered from the unique
         # constraint one_z_per_register, which also decides a race between two requests.
         with transaction.atomic():
-            settlement = _create(location, data, payload, digest)
+            settlement = _create(location, data, payload, digest, checks)
     except IntegrityError:
         # Stored before (or by a concurrent request that committed first). Another
         # constraint failing is a bug.
-        result = _resent(location, data, payload, digest)
+        result = _resent(location, data, payload, digest, checks)
         if result is None:
             raise
         return result

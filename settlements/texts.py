@@ -9,8 +9,15 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.templatetags.money import format_money
 
-# Settlement.problem_code of a settlement whose payments do not match its sales.
+# The problem (settlements.transfer.TransferStatus.problem) of a settlement whose payments
+# do not match its sales.
 UNBALANCED = "unbalanced"
+# Settlement.hold_code of one whose VAT disagrees with its rate (DESIGN.md 4.1), and of one
+# whose source failed a cross-check of its own (a SAF-T Z report whose totals disagree,
+# DESIGN.md 4.6). Like an unbalanced one it is never posted; only a corrected settlement
+# from the till (same register and Z-number) fixes it, and that replaces the stored one.
+VAT_MISMATCH = "vat_mismatch"
+SOURCE_MISMATCH = "source_mismatch"
 
 # The common payment methods by their friendly names; any other method is shown as the
 # till calls it.
@@ -45,3 +52,35 @@ def unbalanced_reason(difference: Decimal) -> str:
             "på nytt med samme Z-nummer: det erstatter dette."
         )
     return text.format(amount=amount)
+
+
+def vat_mismatch_reason(disagreements) -> str:
+    """ "MVA 17,88 stemmer ikke med 15 % av 119,20" for each rate, and what to do."""
+    parts = [
+        gettext("MVA {vat} stemmer ikke med {rate} % av {gross}").format(
+            vat=format_money(d.vat),
+            rate=format(d.rate, "f").replace(".", ","),
+            gross=format_money(d.gross),
+        )
+        for d in disagreements
+    ]
+    return (
+        "; ".join(parts)
+        + " "
+        + gettext(
+            "(mer enn øreavrunding kan forklare). Oppgjøret overføres ikke til Visma før det er "
+            "rettet: send det rettede oppgjøret på nytt med samme Z-nummer, det erstatter dette."
+        )
+    )
+
+
+def source_mismatch_reason(checks) -> str:
+    """The cross-checks a source file failed (already worded), and what to do."""
+    return (
+        "; ".join(checks)
+        + ". "
+        + gettext(
+            "Oppgjøret overføres ikke til Visma før det er rettet: importer den rettede filen "
+            "på nytt, den erstatter dette."
+        )
+    )

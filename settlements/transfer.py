@@ -6,7 +6,8 @@ in its transfer (waiting, posted as voucher A17, needs action and why) belongs t
 integration. The pages, the API answer and the import command ask `provider()`, and never
 import an integration: setting `SETTLEMENT_TRANSFER_PROVIDER` names the integration's
 provider (a dotted path to an object with the methods of `TransferProvider`). Unset, a
-settlement is only "venter" or, when it does not balance, "trenger handling".
+settlement is only "venter" or, when it is not postable (it does not balance, or what the
+till said holds it: Settlement.hold_code), "trenger handling".
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from .models import POSTABLE
 from .texts import UNBALANCED, unbalanced_reason
 
 if TYPE_CHECKING:
@@ -65,14 +67,22 @@ class TransferProvider(Protocol):
 
 def untouched_status(settlement: Settlement) -> TransferStatus:
     """A settlement no transfer has touched: waiting, or waiting for the till's corrected
-    settlement when it does not balance (the reason in the reader's language)."""
-    if settlement.is_balanced:
+    settlement when it is not postable: it does not balance (the reason in the reader's
+    language), or what the till said holds it (hold_reason, as stored, in Norwegian)."""
+    if settlement.is_postable:
         return TransferStatus(PENDING, _("venter"))
+    if not settlement.is_balanced:
+        return TransferStatus(
+            NEEDS_ACTION,
+            _("trenger handling"),
+            reason=unbalanced_reason(settlement.balance_difference),
+            problem=UNBALANCED,
+        )
     return TransferStatus(
         NEEDS_ACTION,
         _("trenger handling"),
-        reason=unbalanced_reason(settlement.balance_difference),
-        problem=UNBALANCED,
+        reason=settlement.hold_reason,
+        problem=settlement.hold_code,
     )
 
 
@@ -87,9 +97,9 @@ class NoTransfer:
 
     def filter_state(self, queryset: QuerySet[Settlement], state: str) -> QuerySet[Settlement]:
         if state == PENDING:
-            return queryset.filter(balance_difference=0)
+            return queryset.filter(**POSTABLE)
         if state == NEEDS_ACTION:
-            return queryset.exclude(balance_difference=0)
+            return queryset.exclude(**POSTABLE)
         return queryset.none()
 
     def status(self, settlement: Settlement) -> TransferStatus:

@@ -2,7 +2,8 @@
 and the "can this be sent now" checks. Only `state.py` writes it.
 
 A settlement without a SettlementExport row has not been touched by a transfer: it waits
-("venter"), or, when it does not balance, needs the till's corrected settlement.
+("venter"), or, when it is not postable (it does not balance, or what the till said holds
+it: Settlement.hold_code), needs the till's corrected settlement.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from backoffice.models import Organization
-from settlements.models import Settlement
+from settlements.models import POSTABLE, Settlement
 from settlements.transfer import TransferStatus, untouched_status
 
 from .models import ExportRun, Problem, SettlementExport, TransferSettings
@@ -41,7 +42,7 @@ def export_of(settlement: Settlement) -> SettlementExport | None:
 
 def transfer_of(settlement: Settlement) -> TransferStatus:
     row = export_of(settlement)
-    if row is None or (row.state != State.POSTED and not settlement.is_balanced):
+    if row is None or (row.state != State.POSTED and not settlement.is_postable):
         return untouched_status(settlement)
     return TransferStatus(
         state=row.state,
@@ -57,7 +58,7 @@ def with_state(queryset: QuerySet[Settlement]) -> QuerySet[Settlement]:
     return queryset.annotate(
         transfer_state=Case(
             When(visma_export__state=State.POSTED, then=Value(State.POSTED.value)),
-            When(~Q(balance_difference=0), then=Value(State.NEEDS_ACTION.value)),
+            When(~Q(**POSTABLE), then=Value(State.NEEDS_ACTION.value)),
             When(visma_export__isnull=True, then=Value(State.PENDING.value)),
             default=F("visma_export__state"),
         )
@@ -72,8 +73,8 @@ def due_settlements(
     organization: Organization, *, today: date | None = None
 ) -> QuerySet[Settlement]:
     """Settlements of the organisation that a run should try, oldest first: business date
-    before today (Europe/Oslo) and inside the look-back window, balanced, and not posted
-    nor held by a live claim."""
+    before today (Europe/Oslo) and inside the look-back window, postable (balanced and not
+    held, Settlement.is_postable), and not posted nor held by a live claim."""
     today = today or timezone.localdate()
     lookback = TransferSettings.for_organization(organization).lookback_days
     stale = timezone.now() - STALE_CLAIM
@@ -82,7 +83,7 @@ def due_settlements(
             organization=organization,
             business_date__lt=today,
             business_date__gte=today - timedelta(days=lookback),
-            balance_difference=0,
+            **POSTABLE,
         )
         .filter(
             Q(visma_export__isnull=True)
@@ -126,7 +127,8 @@ def waiting_for_answer(row: SettlementExport | None, *, now: datetime | None = N
 class Refusal:
     """Why "Overfør nå" on one settlement sends nothing, and what the admin is told."""
 
-    code: str  # posted | posting | unbalanced | too_early | too_old | not_connected
+    # posted | posting | unbalanced | awaits_correction | too_early | too_old | not_connected
+    code: str
     level: int
     text: str
 
@@ -149,6 +151,13 @@ def transfer_refusal(settlement: Settlement, *, connected: bool) -> Refusal | No
                 "Oppgjøret går ikke i balanse og kan ikke overføres. Kassen må sende et "
                 "rettet oppgjør."
             ),
+        )
+    if settlement.hold_code:
+        # Its VAT or its source's totals disagree (Settlement.hold_reason says which).
+        return Refusal(
+            "awaits_correction",
+            messages.WARNING,
+            _("Oppgjøret kan ikke overføres før kassen har sendt et rettet oppgjør."),
         )
     today = timezone.localdate()
     if settlement.business_date >= today:

@@ -21,8 +21,9 @@ as a dead worker's POST (STALE_CLAIM) to land; until then a run leaves it "usikk
 Whatever fails a check is not sent: the settlement becomes "trenger handling" with a
 Norwegian sentence saying what is wrong and what to do, and the next run tries again by
 itself (the admin fixes the mapping, reconnects or unlocks the period; nothing to click).
-Only an unbalanced settlement waits for a corrected settlement from the till (it is never
-due, selectors.due_settlements).
+Only a settlement that is not postable (it does not balance, or its VAT or its source's
+totals disagree: Settlement.hold_code) waits for a corrected settlement from the till (it
+is never due, selectors.due_settlements).
 
 Visma's API: https://eaccountingapi.vismaonline.com/swagger/ui/index (POST /v2/vouchers).
 """

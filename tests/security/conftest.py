@@ -17,6 +17,7 @@ from django.test import Client
 from accounting.services import import_mapping
 from backoffice.models import ApiKey
 from integrations.visma.models import ExportRun, TransferSettings, VismaConnection
+from saft.models import SaftImport
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
 
@@ -56,11 +57,13 @@ def fjord(org, location, alice, worked_example) -> dict[str, str]:
     # Made on first sight by the pages; made here so that looking is not a change.
     TransferSettings.for_organization(org)
     key, _raw = ApiKey.issue(location)
+    saft_import = SaftImport.objects.create(organization=org, location=location)
     return {
         "settlement": str(settlement.pk),
         "run": str(run.pk),
         "location": str(location.pk),
         "api_key": str(key.pk),
+        "saft_import": str(saft_import.pk),
     }
 
 

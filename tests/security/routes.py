@@ -41,6 +41,7 @@ ADMIN_ACTIONS = {
     "issue_key",
     "revoke_key",
     "two_factor",
+    "saft:imports",
 }
 # GET pages that only admins may open.
 ADMIN_PAGES = {"visma:callback", "stores", "audit_log", "two_factor"}
@@ -52,6 +53,8 @@ SAMPLE_KWARGS: dict[str, dict[str, str]] = {
     "visma:transfer_settlement": {"pk": "settlement"},
     "issue_key": {"location_id": "location"},
     "revoke_key": {"key_id": "api_key"},
+    "saft:detail": {"pk": "saft_import"},
+    "saft:status": {"pk": "saft_import"},
 }
 
 BY_NAME = {"app_label": "auth", "rest": "x", "url": "x/"}

@@ -12,6 +12,7 @@ from django.test import Client
 
 from accounting.services import import_mapping
 from backoffice.models import ApiKey
+from saft.models import SaftImport
 from settlements.models import Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
@@ -42,7 +43,38 @@ def test_the_tills_names_are_escaped_on_every_page(alice, hostile, location):
     client = Client(raise_request_exception=False)
     client.force_login(alice)
     key, _raw = ApiKey.issue(location)
-    values = {"settlement": str(hostile.pk), "location": str(location.pk), "api_key": str(key.pk)}
+    # A SAF-T file brings the till's names too (file name, register, reasons).
+    saft_import = SaftImport.objects.create(
+        organization=hostile.organization,
+        location=hostile.location,
+        status=SaftImport.Status.DONE,
+        files=[{"name": f"kasse{SCRIPT}.xml", "path": "", "size": 1}],
+        report={
+            "files": [
+                {
+                    "name": f"kasse{SCRIPT}.xml",
+                    "errors": [],
+                    "lines": [
+                        {
+                            "register_id": f"K{SCRIPT}",
+                            "z_number": "1",
+                            "business_date": "",
+                            "outcome": "refused",
+                            "reason": SCRIPT,
+                            "settlement_id": None,
+                        }
+                    ],
+                    "gaps": [f"K{SCRIPT}: Z 2 mangler mellom 1 og 3"],
+                }
+            ]
+        },
+    )
+    values = {
+        "settlement": str(hostile.pk),
+        "location": str(location.pk),
+        "api_key": str(key.pk),
+        "saft_import": str(saft_import.pk),
+    }
     shown = 0
     for route in routes("page"):
         response = client.get(route.url(values))

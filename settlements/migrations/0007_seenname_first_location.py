@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('backoffice', '0001_initial'),
-        ('settlements', '0005_transfer_moves_to_integration'),
+        ('settlements', '0006_settlement_hold'),
     ]
 
     operations = [

@@ -101,9 +101,10 @@ soak: $(STAMP)
 
 # Compile the translation catalogues (the .mo files are committed, so a fresh machine
 # needs no gettext).
+messages: export DEBUG = 1
 messages: $(STAMP)
 	DJANGO_SETTINGS_MODULE=backoffice.settings $(BIN)/django-admin makemessages -l en --no-obsolete \
-		-i 'settlements/*' -i 'accounting/*' -i 'integrations/*' -i 'saft/*' -i 'visma_sandbox/*' -i '.venv/*' -i 'tests/*' -i 'bench/*'
+		-i 'settlements/*' -i 'accounting/*' -i 'integrations/*' -i 'saft/*' -i 'visma_sandbox/*' -i '.venv/*' -i 'tests/*' -i 'bench/*' -i '*.egg-info/*' -i 'var/*' -i 'docs/*' -i 'screenshots/*' -i 'manage.py' -i 'scripts/*'
 	for app in settlements accounting integrations/visma saft; do \
 		(cd $$app && DJANGO_SETTINGS_MODULE=backoffice.settings PYTHONPATH=$(CURDIR) $(CURDIR)/$(BIN)/django-admin makemessages -l en --no-obsolete); done
 	DJANGO_SETTINGS_MODULE=backoffice.settings $(BIN)/django-admin compilemessages -i .venv

@@ -59,8 +59,9 @@ _limiter: SlidingWindowLimiter | None = None
 
 def api_limiter() -> SlidingWindowLimiter:
     global _limiter
-    if _limiter is None:
-        _limiter = SlidingWindowLimiter(redis_url=settings.REDIS_URL, window_seconds=1.0)
+    window = float(getattr(settings, "API_RATE_WINDOW_SECONDS", 1.0))
+    if _limiter is None or _limiter.window_ms != int(window * 1000):
+        _limiter = SlidingWindowLimiter(redis_url=settings.REDIS_URL, window_seconds=window)
     return _limiter
 
 

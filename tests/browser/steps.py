@@ -107,3 +107,14 @@ def expect_connected(page: Page, base_url: str, company: str = COMPANY) -> None:
     status_box = connected_status(page).bounding_box()
     button_box = page.get_by_role("button", name="Oppdater kontoplan fra Visma").bounding_box()
     assert status_box and button_box and status_box["y"] < button_box["y"]
+
+
+def allow_at_visma(page: Page, company: str = COMPANY, *, sign_in: bool = True) -> None:
+    """Click Connect on the integration page and say yes at Visma for `company` (signing
+    in first unless the browser is still signed in there)."""
+    page.get_by_role("button", name="Connect Visma eAccounting").click()
+    if sign_in:
+        sign_in_at_visma(page)
+    choose_company(page, company)
+    expect_consent(page, company)
+    page.get_by_role("button", name="Yes, allow").click()

@@ -8,12 +8,10 @@ from playwright.sync_api import expect
 from .steps import (
     COMPANY,
     INTEGRATION_PATH,
-    choose_company,
+    allow_at_visma,
     expect_connected,
-    expect_consent,
     open_setup_menu,
     sign_in,
-    sign_in_at_visma,
 )
 
 pytestmark = pytest.mark.browser
@@ -27,19 +25,12 @@ def test_it_asks_before_the_books_move_to_another_company(
     base = live_server.url
     sign_in(page, base, "alice", "pw-alice")
     open_setup_menu(page, "Integrasjoner")
-    page.get_by_role("button", name="Connect Visma eAccounting").click()
-    sign_in_at_visma(page)
-    choose_company(page, COMPANY)
-    expect_consent(page, COMPANY)
-    page.get_by_role("button", name="Yes, allow").click()
+    allow_at_visma(page, COMPANY)
     expect_connected(page, base, COMPANY)
 
     # Disconnect, connect again, and pick the other company at Visma.
     page.get_by_role("button", name="Koble fra").click()
-    page.get_by_role("button", name="Connect Visma eAccounting").click()
-    choose_company(page, OTHER)
-    expect_consent(page, OTHER)
-    page.get_by_role("button", name="Yes, allow").click()
+    allow_at_visma(page, OTHER, sign_in=False)
 
     expect(page.get_by_role("heading", name="Bytte Visma-selskap?")).to_be_visible()
     expect(page.locator(".change-company")).to_contain_text(f"Nye bilag går til {OTHER}")

@@ -11,13 +11,11 @@ from visma_sandbox import services as sandbox
 from .steps import (
     COMPANY,
     INTEGRATION_PATH,
-    choose_company,
+    allow_at_visma,
     connected_status,
     expect_connected,
-    expect_consent,
     open_setup_menu,
     sign_in,
-    sign_in_at_visma,
 )
 
 pytestmark = pytest.mark.browser
@@ -29,11 +27,7 @@ def test_it_asks_to_reconnect_after_the_refresh_token_was_revoked_and_recovers(
     base = live_server.url
     sign_in(page, base, "alice", "pw-alice")
     open_setup_menu(page, "Integrasjoner")
-    page.get_by_role("button", name="Connect Visma eAccounting").click()
-    sign_in_at_visma(page)
-    choose_company(page, COMPANY)
-    expect_consent(page, COMPANY)
-    page.get_by_role("button", name="Yes, allow").click()
+    allow_at_visma(page, COMPANY)
     expect_connected(page, base, COMPANY)
     shot("connected")
 
@@ -67,10 +61,7 @@ def test_it_asks_to_reconnect_after_the_refresh_token_was_revoked_and_recovers(
     expect(page).to_have_url(f"{base}{INTEGRATION_PATH}")
 
     # Connect again: still signed in at Visma, so straight to the company and consent.
-    page.get_by_role("button", name="Connect Visma eAccounting").click()
-    choose_company(page, COMPANY)
-    expect_consent(page, COMPANY)
-    page.get_by_role("button", name="Yes, allow").click()
+    allow_at_visma(page, COMPANY, sign_in=False)
 
     expect_connected(page, base, COMPANY)
     expect(page.locator(".banner[role=alert]")).to_have_count(0)

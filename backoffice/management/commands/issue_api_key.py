@@ -4,9 +4,9 @@ The store's other keys keep working, so a till switches to the new key without d
 then `revoke_api_key` retires the old one. The key is shown once, alone on the last line.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from backoffice.models import Location
+from backoffice.management.stores import store_or_fail
 from backoffice.services import issue_api_key
 
 
@@ -18,13 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("location_code")
 
     def handle(self, *args, org_slug, location_code, **options):
-        location = (
-            Location.objects.select_related("organization")
-            .filter(organization__slug=org_slug, code=location_code)
-            .first()
-        )
-        if location is None:
-            raise CommandError(f"No store {location_code!r} in organisation {org_slug!r}.")
+        location = store_or_fail(org_slug, location_code)
         key, raw = issue_api_key(location=location, via="manage.py issue_api_key")
         active = location.api_keys.filter(revoked_at__isnull=True).count()
         self.stdout.write(

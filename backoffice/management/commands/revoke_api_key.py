@@ -6,7 +6,8 @@ characters after "bo_"); the whole key works too.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backoffice.models import ApiKey, Location
+from backoffice.management.stores import store_or_fail
+from backoffice.models import ApiKey
 from backoffice.services import revoke_api_key
 
 
@@ -26,9 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("prefix")
 
     def handle(self, *args, org_slug, location_code, prefix, **options):
-        location = Location.objects.filter(organization__slug=org_slug, code=location_code).first()
-        if location is None:
-            raise CommandError(f"No store {location_code!r} in organisation {org_slug!r}.")
+        location = store_or_fail(org_slug, location_code)
         keys = list(ApiKey.objects.filter(location=location, prefix=_prefix(prefix)))
         if not keys:
             raise CommandError(f"No key {prefix!r} at {location.name}; nothing changed.")

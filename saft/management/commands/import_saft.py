@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backoffice.models import Location
+from backoffice.management.stores import store_or_fail
 from saft.reader import SaftError
 from saft.services import OK_OUTCOMES, import_file
 
@@ -32,13 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", metavar="FILE.xml")
 
     def handle(self, *args, org, location, files, **options):
-        store = (
-            Location.objects.select_related("organization")
-            .filter(organization__slug=org, code=location)
-            .first()
-        )
-        if store is None:
-            raise CommandError(f"No store {location!r} in organisation {org!r}.")
+        store = store_or_fail(org, location)
         failed = False
         counts: dict[str, int] = {}
         for name in files:

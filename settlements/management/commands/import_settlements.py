@@ -8,8 +8,9 @@ settlement that did not balance replaces it, as through the API).
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from backoffice.management.stores import store_or_fail
 from backoffice.models import Location
 from settlements.limits import SettlementRefused
 from settlements.parsing import SettlementInvalid, decode_body, parse_settlement
@@ -26,13 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", metavar="FILE.json")
 
     def handle(self, *args, org, location, files, **options):
-        store = (
-            Location.objects.select_related("organization")
-            .filter(organization__slug=org, code=location)
-            .first()
-        )
-        if store is None:
-            raise CommandError(f"No store {location!r} in organisation {org!r}.")
+        store = store_or_fail(org, location)
         counts = {"created": 0, "unchanged": 0, "corrected": 0, "conflict": 0, "invalid": 0}
         for name in files:
             for label, outcome, detail in self._import_file(store, Path(name)):

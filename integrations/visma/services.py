@@ -177,7 +177,14 @@ def _store_connection(
             scope=scope,
         )
         connection.save()
-        record_event(organization, action, user=user, company=company)
+        record_event(
+            organization,
+            action,
+            user=user,
+            name=company.name,
+            org_number=company.org_number,
+            company_id=_company_id(company),
+        )
         audit.record(
             organization=organization,
             action=audit.Action.VISMA_CONNECTED,
@@ -202,20 +209,23 @@ def _company_id(company: client.CompanySettings) -> str:
     return str(value)[:64] if value else ""
 
 
-def record_event(organization: Organization, action: str, *, user, company=None) -> None:
+def record_event(
+    organization: Organization,
+    action: str,
+    *,
+    user,
+    name: str,
+    org_number: str,
+    company_id: str = "",
+) -> None:
+    """One entry of the connection's history (who, when, which company)."""
     ConnectionEvent.objects.create(
         organization=organization,
         user=user if getattr(user, "pk", None) else None,
         action=action,
-        company_name=getattr(company, "name", "") or getattr(company, "company_name", ""),
-        company_org_number=(
-            getattr(company, "org_number", "") or getattr(company, "company_org_number", "")
-        ),
-        company_id=(
-            _company_id(company)
-            if isinstance(company, client.CompanySettings)
-            else getattr(company, "company_id", "")
-        ),
+        company_name=name,
+        company_org_number=org_number,
+        company_id=company_id,
     )
 
 
@@ -311,7 +321,14 @@ def cancel_company_change(organization: Organization, *, user) -> None:
     pending = pending_change(organization)
     if pending is None:
         return
-    record_event(organization, ConnectionEvent.Action.CHANGE_REFUSED, user=user, company=pending)
+    record_event(
+        organization,
+        ConnectionEvent.Action.CHANGE_REFUSED,
+        user=user,
+        name=pending.company_name,
+        org_number=pending.company_org_number,
+        company_id=pending.company_id,
+    )
     pending.delete()
 
 
@@ -361,7 +378,11 @@ def disconnect(organization: Organization, *, user=None) -> None:
             return
         if connection.company_name:
             record_event(
-                organization, ConnectionEvent.Action.DISCONNECTED, user=user, company=connection
+                organization,
+                ConnectionEvent.Action.DISCONNECTED,
+                user=user,
+                name=connection.company_name,
+                org_number=connection.company_org_number,
             )
         if connection.status != VismaConnection.Status.NOT_CONNECTED:
             audit.record(

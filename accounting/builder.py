@@ -14,19 +14,12 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from settlements.domain import ZERO, SettlementData, q2, rate_key
+from settlements.texts import payment_voucher_text
 
 from .mapping import MappingData, SalesAccount, label, rate_label, vat_code_rate
 
 ROW_TEXT_MAX = 60  # Visma: TransactionText
 VOUCHER_TEXT_MAX = 1000  # Visma: VoucherText
-
-PAYMENT_TEXTS = {
-    "cash": "Kontant",
-    "card": "Kort",
-    "vipps": "Vipps",
-    "gift_card": "Gavekort innløst",
-    "invoice": "Faktura",
-}
 
 
 @dataclass(frozen=True)
@@ -238,7 +231,7 @@ class _Builder:
             totals[payment.method] = totals.get(payment.method, ZERO) + payment.amount
         for method, amount in totals.items():
             account = self.account("payments", amount, method)
-            self.add(account, amount, PAYMENT_TEXTS.get(method.lower(), method))
+            self.add(account, amount, payment_voucher_text(method))
 
     def others(self, settlement: SettlementData) -> None:
         self.add(self.account("tips", settlement.tips), -settlement.tips, "Tips")

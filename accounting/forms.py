@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from settlements.domain import normalize_rate, rate_key
+from settlements.texts import payment_voucher_text
 
 from . import saft
-from .builder import PAYMENT_TEXTS
 from .catalog import Catalog
 from .mapping import (
     STANDARD_METHODS,
@@ -367,7 +367,7 @@ class MappingPage:
         for index, method in enumerate(sorted(methods, key=method_order)):
             account = _text(entries.get(method))
             seen = method in self.seen.methods
-            text = PAYMENT_TEXTS.get(method.lower())
+            text = payment_voucher_text(method)
             rows.append(
                 Row(
                     kind="payment",

@@ -83,7 +83,7 @@ def check_line_counts(*, sales: int, payments: int) -> None:
 
 
 def start_of_today() -> dt.datetime:
-    today = timezone.now().astimezone(OSLO).date()
+    today = timezone.localdate()
     return dt.datetime.combine(today, dt.time(0), OSLO)
 
 

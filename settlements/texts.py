@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext
@@ -19,19 +20,33 @@ UNBALANCED = "unbalanced"
 VAT_MISMATCH = "vat_mismatch"
 SOURCE_MISMATCH = "source_mismatch"
 
-# The common payment methods by their friendly names; any other method is shown as the
-# till calls it.
-PAYMENT_LABELS = {
-    "cash": _("Kontant"),
-    "card": _("Kort"),
-    "vipps": _("Vipps"),
-    "gift_card": _("Gavekort"),
-    "invoice": _("Faktura"),
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    label: str  # lazy: what the reader sees on the pages, in the reader's language
+    voucher_text: str  # the row text in the books: always Norwegian, as the worked example
+
+
+# The common payment methods (one table for the pages and the voucher rows); any other
+# method is shown, and booked, as the till calls it.
+PAYMENT_METHODS = {
+    "cash": PaymentMethod(_("Kontant"), "Kontant"),
+    "card": PaymentMethod(_("Kort"), "Kort"),
+    "vipps": PaymentMethod(_("Vipps"), "Vipps"),
+    # "innløst": the voucher also has a "Gavekort solgt" row when gift cards are sold.
+    "gift_card": PaymentMethod(_("Gavekort"), "Gavekort innløst"),
+    "invoice": PaymentMethod(_("Faktura"), "Faktura"),
 }
 
 
 def payment_label(method: str) -> str:
-    return str(PAYMENT_LABELS.get(method, method))
+    known = PAYMENT_METHODS.get(method)
+    return str(known.label) if known else method
+
+
+def payment_voucher_text(method: str) -> str:
+    known = PAYMENT_METHODS.get(method.lower())
+    return known.voucher_text if known else method
 
 
 def unbalanced_reason(difference: Decimal) -> str:

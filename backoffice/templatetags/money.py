@@ -3,30 +3,25 @@
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 
 register = template.Library()
 
-NBSP = "\u00a0"
-
 
 def format_money(value, language: str | None = None) -> str:
+    """Two places, rounded half up as the books round, grouped and separated by Django's
+    locale formats (nb: NBSP and comma; en: comma and point); a true minus sign."""
     if value is None or value == "":
         return ""
     try:
         amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
-    sign = "−" if amount < 0 else ""
-    whole, _, frac = f"{abs(amount):.2f}".partition(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    language = language or get_language() or "nb"
-    if language.startswith("en"):
-        return f"{sign}{','.join(groups)}.{frac}"
-    return f"{sign}{NBSP.join(groups)},{frac}"
+    with translation.override(language or get_language() or "nb"):
+        text = number_format(abs(amount), decimal_pos=2, force_grouping=True)
+    return f"−{text}" if amount < 0 else text
 
 
 @register.filter

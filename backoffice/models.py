@@ -131,13 +131,15 @@ class ApiKey(models.Model):
 
     @classmethod
     def authenticate(cls, raw: str) -> Location | None:
-        key = (
-            cls.objects.select_related("location__organization")
-            .filter(key_hash=hash_api_key(raw), revoked_at__isnull=True)
-            .first()
+        # [:1], not .first(): no ORDER BY to compile and sort for a unique key.
+        found = list(
+            cls.objects.select_related("location__organization").filter(
+                key_hash=hash_api_key(raw), revoked_at__isnull=True
+            )[:1]
         )
-        if key is None:
+        if not found:
             return None
+        key = found[0]
         now = timezone.now()
         stale = now - API_KEY_USE_RESOLUTION
         # Written at most once a minute: on every request it cost each ingestion an UPDATE

@@ -42,6 +42,28 @@ def _existing(location: Location, data: SettlementData) -> Settlement | None:
     )
 
 
+SEEN_NAME_FIELDS = ["organization_id", "kind", "name", "rate", "first_seen", "first_location_id"]
+
+
+def _name_rows(
+    organization_id: int,
+    location_id: int | None,
+    sales: Iterable[SaleLineData],
+    payments: Iterable[PaymentData],
+) -> list[tuple]:
+    keys = {
+        (SeenName.Kind.PRODUCT_GROUP.value, line.product_group, rate_key(line.vat_rate))
+        for line in sales
+    }
+    keys |= {(SeenName.Kind.PAYMENT_METHOD.value, p.method, "") for p in payments}
+    now = timezone.now()
+    # Sorted, so two transactions that add the same new names take their locks in one
+    # order and cannot deadlock.
+    return [
+        (organization_id, kind, name, rate, now, location_id) for kind, name, rate in sorted(keys)
+    ]
+
+
 def record_seen_names(
     *,
     organization_id: int,
@@ -53,42 +75,80 @@ def record_seen_names(
     organisation's SeenName rows, in one INSERT that skips those already there. Returns
     how many were new (the store's daily allowance counts them, limits.check_new_names).
 
-    Sorted, so two transactions that add the same new names take their locks in one order
-    and cannot deadlock. Anything that stores sale lines or payments must call this (the
-    kontooppsett page lists SeenName, not the lines)."""
-    keys = {
-        (SeenName.Kind.PRODUCT_GROUP, line.product_group, rate_key(line.vat_rate)) for line in sales
-    }
-    keys |= {(SeenName.Kind.PAYMENT_METHOD, p.method, "") for p in payments}
-    now = timezone.now()
-    return _insert_new(
-        SeenName,
-        ["organization_id", "kind", "name", "rate", "first_seen", "first_location_id"],
-        [
-            (organization_id, kind, name, rate, now, location_id)
-            for kind, name, rate in sorted(keys)
-        ],
-    )
+    Anything that stores sale lines or payments must record their names (the kontooppsett
+    page lists SeenName, not the lines): this, or the one-statement ingestion below."""
+    rows = _name_rows(organization_id, location_id, sales, payments)
+    return _insert(SeenName, SEEN_NAME_FIELDS, rows, skip_existing=True)
 
 
 def _insert_new(model, fields: list[str], rows: list[tuple]) -> int:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: insert-if-missing in one statement, like
     bulk_create(ignore_conflicts=True), but telling how many rows were new (PostgreSQL and
     SQLite 3.35+)."""
-    if not rows:
-        return 0
+    return _insert(model, fields, rows, skip_existing=True)
+
+
+def _insert_sql(
+    model, fields: list[str], rows: list[tuple], *, skip_existing: bool, settlement_sql: str = ""
+) -> tuple[str, list]:
+    """A multi-row INSERT of plain values (already what the columns hold: Decimal, str, int,
+    datetime): what bulk_create does, without building a model instance per row and
+    compiling a query per kind of row. With `settlement_sql`, the first field
+    (settlement_id) is that SQL instead of a parameter."""
     meta = model._meta
     qn = connection.ops.quote_name
     columns = [meta.get_field(name.removesuffix("_id")).column for name in fields]
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    if settlement_sql:
+        row = "(" + ", ".join([settlement_sql] + ["%s"] * (len(fields) - 1)) + ")"
+        params = [value for values in rows for value in values[1:]]
+    else:
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        params = [value for values in rows for value in values]
     sql = (
         f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} "
-        f"ON CONFLICT DO NOTHING RETURNING {qn(meta.pk.column)}"
+        f"VALUES {', '.join([row] * len(rows))}"
     )
+    if skip_existing:
+        sql += f" ON CONFLICT DO NOTHING RETURNING {qn(meta.pk.column)}"
+    return sql, params
+
+
+def _insert(model, fields: list[str], rows: list[tuple], *, skip_existing: bool = False) -> int:
+    """Run one _insert_sql; how many rows it inserted."""
+    if not rows:
+        return 0
+    sql, params = _insert_sql(model, fields, rows, skip_existing=skip_existing)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in row])
-        return len(cursor.fetchall())
+        cursor.execute(sql, params)
+        return len(cursor.fetchall()) if skip_existing else len(rows)
+
+
+def _line_rows(settlement_id: int | None, data: SettlementData) -> list[tuple]:
+    """(model, fields, rows) of a settlement's sale lines, payments and cash movements."""
+    movements = (
+        (CashMovement.Kind.PAY_IN.value, data.pay_ins),
+        (CashMovement.Kind.PAY_OUT.value, data.pay_outs),
+    )
+    return [
+        (
+            SaleLine,
+            ["settlement_id", "product_group", "vat_rate", "gross_amount", "vat_amount", "count"],
+            [
+                (settlement_id, x.product_group, x.vat_rate, x.gross_amount, x.vat_amount, x.count)
+                for x in data.sales
+            ],
+        ),
+        (
+            Payment,
+            ["settlement_id", "method", "amount"],
+            [(settlement_id, p.method, p.amount) for p in data.payments],
+        ),
+        (
+            CashMovement,
+            ["settlement_id", "kind", "reason", "amount"],
+            [(settlement_id, kind, m.reason, m.amount) for kind, ms in movements for m in ms],
+        ),
+    ]
 
 
 def _hold_of(data: SettlementData, checks: Sequence[str] = ()) -> dict:
@@ -135,61 +195,108 @@ def _content_fields(
     }
 
 
-def _store_lines(settlement: Settlement, data: SettlementData) -> None:
-    SaleLine.objects.bulk_create(
-        SaleLine(
-            settlement=settlement,
-            product_group=line.product_group,
-            vat_rate=line.vat_rate,
-            gross_amount=line.gross_amount,
-            vat_amount=line.vat_amount,
-            count=line.count,
+def _store_lines(settlement: Settlement, data: SettlementData) -> bool:
+    """The settlement's lines and their names; whether any name was new (and allowed)."""
+    for model, fields, rows in _line_rows(settlement.pk, data):
+        _insert(model, fields, rows)
+    return bool(
+        record_seen_names(
+            organization_id=settlement.organization_id,
+            sales=data.sales,
+            payments=data.payments,
+            location_id=settlement.location_id,
         )
-        for line in data.sales
     )
-    Payment.objects.bulk_create(
-        Payment(settlement=settlement, method=p.method, amount=p.amount) for p in data.payments
-    )
-    CashMovement.objects.bulk_create(
-        [
-            CashMovement(settlement=settlement, kind=kind, reason=m.reason, amount=m.amount)
-            for kind, movements in (
-                (CashMovement.Kind.PAY_IN, data.pay_ins),
-                (CashMovement.Kind.PAY_OUT, data.pay_outs),
-            )
-            for m in movements
-        ]
-    )
-    new_names = record_seen_names(
-        organization_id=settlement.organization_id,
-        sales=data.sales,
-        payments=data.payments,
-        location_id=settlement.location_id,
-    )
-    if new_names:
-        limits.check_new_names(settlement.location)
 
 
 def _create(
     location: Location, data: SettlementData, payload: dict, digest: str, checks: Sequence[str]
 ) -> Settlement:
-    # Insert-if-missing in one statement (no SELECT first): a known register costs nothing
-    # more than a skipped insert.
-    if _insert_new(
-        Register,
-        ["location_id", "code", "created_at"],
-        [(location.pk, data.register_id, timezone.now())],
-    ):
-        limits.check_new_registers(location)
-    settlement = Settlement.objects.create(
+    settlement = Settlement(
         organization_id=location.organization_id,
         location=location,
         register_id=data.register_id,
         z_number=data.z_number,
         **_content_fields(data, payload, digest, checks),
     )
-    _store_lines(settlement, data)
+    if connection.vendor == "postgresql":
+        new_register, new_names = _insert_at_once(settlement, data)
+    else:
+        new_register, new_names = _insert_one_by_one(settlement, data)
+    # Still inside the caller's transaction: a refusal undoes the inserts.
+    if new_register:
+        limits.check_new_registers(location)
+    if new_names:
+        limits.check_new_names(location)
     return settlement
+
+
+def _insert_one_by_one(settlement: Settlement, data: SettlementData) -> tuple[bool, bool]:
+    # Insert-if-missing (no SELECT first): a known register costs only a skipped insert.
+    new_register = _insert_new(
+        Register,
+        ["location_id", "code", "created_at"],
+        [(settlement.location_id, data.register_id, timezone.now())],
+    )
+    settlement.save(force_insert=True)
+    return bool(new_register), _store_lines(settlement, data)
+
+
+def _insert_at_once(settlement: Settlement, data: SettlementData) -> tuple[bool, bool]:
+    """What _insert_one_by_one does in five round trips to the database (most of what an
+    ingestion costs: bench/ingestion.py, figure 5), in one statement of data-modifying
+    CTEs (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING).
+
+    The lines name their settlement as `(SELECT id FROM s)`; Django's foreign keys on
+    PostgreSQL are DEFERRABLE INITIALLY DEFERRED, so they are checked at COMMIT. The unique
+    constraint one_z_per_register fails the whole statement, as it failed the settlement's
+    own INSERT before, and the caller answers from it the same way."""
+    qn = connection.ops.quote_name
+    meta = Settlement._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    # What Django's SQLInsertCompiler does for each field: defaults and auto_now, then the
+    # value as the column takes it (JSON adapted).
+    values = [f.get_db_prep_save(f.pre_save(settlement, True), connection) for f in fields]
+    register_sql, register_params = _insert_sql(
+        Register,
+        ["location_id", "code", "created_at"],
+        [(settlement.location_id, data.register_id, timezone.now())],
+        skip_existing=True,
+    )
+    ctes = [
+        (f"r AS ({register_sql})", register_params),
+        (
+            f"s AS (INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)} AS id)",
+            values,
+        ),
+    ]
+    for index, (model, row_fields, rows) in enumerate(_line_rows(None, data)):
+        if rows:
+            sql, params = _insert_sql(
+                model, row_fields, rows, skip_existing=False, settlement_sql="(SELECT id FROM s)"
+            )
+            ctes.append((f"l{index} AS ({sql})", params))
+    names = _name_rows(
+        settlement.organization_id, settlement.location_id, data.sales, data.payments
+    )
+    if names:
+        sql, params = _insert_sql(SeenName, SEEN_NAME_FIELDS, names, skip_existing=True)
+        ctes.append((f"n AS ({sql})", params))
+    else:
+        ctes.append(("n AS (SELECT 1 WHERE false)", []))
+    statement = (
+        "WITH "
+        + ", ".join(sql for sql, _params in ctes)
+        + " SELECT (SELECT id FROM s), (SELECT count(*) FROM r), (SELECT count(*) FROM n)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [value for _sql, params in ctes for value in params])
+        pk, new_registers, new_names = cursor.fetchone()
+    settlement.pk = pk
+    settlement._state.adding = False
+    settlement._state.db = connection.alias
+    return new_registers > 0, new_names > 0
 
 
 def _resent(
@@ -231,7 +338,8 @@ def _resent(
             setattr(existing, name, value)
         existing.received_at = timezone.now()
         existing.save()
-        _store_lines(existing, data)
+        if _store_lines(existing, data):
+            limits.check_new_names(location)
         return IngestResult(existing, "corrected")
 
 

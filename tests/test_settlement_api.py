@@ -426,7 +426,8 @@ def test_it_writes_nothing_when_storing_fails_half_way(client, api_key, body, mo
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(CashMovement.objects, "bulk_create", broken)
+    # After the settlement and its lines are written, before the transaction commits.
+    monkeypatch.setattr(services.limits, "check_new_registers", broken)
     client.raise_request_exception = True
 
     with pytest.raises(RuntimeError):
@@ -465,7 +466,8 @@ def test_it_lets_an_unexpected_integrity_error_through(location, body, monkeypat
     def fails(*args, **kwargs):
         raise IntegrityError("something else")
 
-    monkeypatch.setattr(Settlement.objects, "create", fails)
+    # Raised while the new settlement is stored, as another constraint would.
+    monkeypatch.setattr(services.limits, "check_new_registers", fails)
 
     with pytest.raises(IntegrityError):
         ingest_settlement(location=location, data=parse_settlement(body))

@@ -19,7 +19,7 @@ def format_money(value, language: str | None = None) -> str:
         return str(value)
     sign = "−" if amount < 0 else ""
     whole, _, frac = f"{abs(amount):.2f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

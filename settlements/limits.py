@@ -182,7 +182,7 @@ def bounded_errors(errors: list[dict[str, str]], obj: Any) -> dict:
     (`allowed_fields`), not repeated in every error. `errors_total` counts them all."""
     unknown = _unknown_paths(obj)
     places: list[str] = []
-    shown = []
+    shown: list[dict[str, str]] = []
     for error in errors:
         path = error.get("path", "")
         if path in unknown:

@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import BaseModel
 
 from . import parsing
 
 
-def _fields(model: type) -> tuple[str, ...]:
+def _fields(model: type[BaseModel]) -> tuple[str, ...]:
     """The fields a part of the settlement may have, from its pydantic model."""
-    return tuple(model.model_fields)  # type: ignore[attr-defined]
+    return tuple(model.model_fields)
 
 
 TOP_LEVEL_FIELDS = _fields(parsing.SettlementIn)

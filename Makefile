@@ -34,6 +34,7 @@ DEPLOY_CHECK_ENV = DJANGO_SETTINGS_MODULE=backoffice.settings DEBUG=0 \
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 	$(DEPLOY_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python scripts/audit_lock.py
@@ -53,7 +54,7 @@ lock: $(STAMP)
 		--output-file requirements.lock pyproject.toml
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 # The whole of make test with the machine's clock moved by libfaketime to a new year's
 # first Monday, a leap day late in the evening and the spring DST night, as Oslo

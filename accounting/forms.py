@@ -9,6 +9,7 @@ the import command and "Bruk standard kontoplan" share one validation
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -216,7 +217,7 @@ class MappingPage:
         values: dict,
         seen: SeenInSettlements,
         catalog: Catalog | None,
-        errors: list[MappingError] = (),
+        errors: Sequence[MappingError] = (),
         new_rows: dict[str, dict] | None = None,
         editable: bool = True,
     ):

@@ -546,13 +546,13 @@ def fill_standard_chart(
     # Methods without a standard account (the till's own names) stay for the admin.
     payments = data.setdefault("payments", {})
     for method in methods:
-        account = STANDARD_PAYMENTS.get(method)
+        standard = STANDARD_PAYMENTS.get(method)
         if (
-            account is not None
+            standard is not None
             and _empty(payments.get(method))
-            and _usable_account(account, catalog)
+            and _usable_account(standard, catalog)
         ):
-            payments[method] = account
+            payments[method] = standard
 
     for name, account in STANDARD_SINGLES.items():
         if _empty(data.get(name)) and _usable_account(account, catalog):

@@ -10,9 +10,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.models import Organization
+from backoffice.models import DecimalShape, Organization
 
-RATE = {"max_digits": 5, "decimal_places": 2}
+RATE: DecimalShape = {"max_digits": 5, "decimal_places": 2}
 
 
 def account_field(verbose_name, **kwargs):

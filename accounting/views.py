@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from backoffice.tenancy import member_required
+from backoffice.tenancy import OrgRequest, member_required
 
 from . import saft_codes
 from .catalog import company_catalog
@@ -18,7 +19,7 @@ RECENT_CHANGES = 10
 
 @member_required
 @require_http_methods(["GET", "POST"])
-def mapping(request):
+def mapping(request: OrgRequest) -> HttpResponse:
     """The kontooppsett: admins edit, staff look. "Bruk standard kontoplan" posts the same
     form (action=standard), so what the admin typed and has not saved yet is kept too."""
     editable = request.membership.is_admin
@@ -42,7 +43,7 @@ def mapping(request):
     )
 
 
-def _save(request, *, catalog, seen) -> MappingPage | None:
+def _save(request: OrgRequest, *, catalog, seen) -> MappingPage | None:
     """Validate the posted form and save it all, or return the page with every error."""
     parsed = parse_post(request.POST)
     data = parsed.data

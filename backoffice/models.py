@@ -3,11 +3,20 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class DecimalShape(TypedDict):
+    """A DecimalField's size, kept in one place per kind of number (settlements.models.MONEY,
+    accounting.models.RATE) and passed as **kwargs; typed so the field's arguments check."""
+
+    max_digits: int
+    decimal_places: int
 
 
 class Organization(models.Model):

@@ -10,6 +10,7 @@ import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -66,7 +67,9 @@ def database_from_url(url: str | None) -> dict:
             "OPTIONS": dict(SQLITE_OPTIONS),
         }
     try:
-        config = dict(dj_database_url.parse(url, conn_max_age=envint("DB_CONN_MAX_AGE", 0)))
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_max_age=envint("DB_CONN_MAX_AGE", 0))
+        )
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
@@ -96,7 +99,9 @@ def check_production_keys(secret_key: str, fernet_keys: list[str]) -> None:
     Django's own strength check (security.W009: 50+ characters, 5+ different ones, no
     "django-insecure-") and every FIELD_ENCRYPTION_KEY a Fernet key. Never prints a key."""
     from cryptography.fernet import Fernet
-    from django.core.checks.security.base import _check_secret_key
+
+    # Private to Django (what security.W009 runs), so django-stubs leaves it out.
+    from django.core.checks.security.base import _check_secret_key  # type: ignore[attr-defined]
 
     make_secret = 'python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
     make_fernet = (

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Prefetch
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -12,18 +12,18 @@ from django.views.decorators.http import require_GET, require_POST
 from .celery import app as celery_app
 from .models import ApiKey, AuditEvent, Location
 from .services import issue_api_key, revoke_api_key
-from .tenancy import admin_required
+from .tenancy import OrgRequest, admin_required
 
 
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     return redirect("settlements:list")
 
 
 @never_cache
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     """200 when the database answers (and Redis, where it is the broker)."""
-    problems = {}
+    problems: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -47,12 +47,18 @@ def healthz(request):
 
 @admin_required
 @require_GET
-def stores(request):
+def stores(request: OrgRequest) -> HttpResponse:
     """The organisation's stores and their API keys; admins issue and revoke keys here."""
     return _stores_page(request)
 
 
-def _stores_page(request, *, new_key: str = "", new_key_location=None, status: int = 200):
+def _stores_page(
+    request: OrgRequest,
+    *,
+    new_key: str = "",
+    new_key_location: Location | None = None,
+    status: int = 200,
+) -> HttpResponse:
     locations = Location.objects.filter(organization=request.org).prefetch_related(
         Prefetch("api_keys", queryset=ApiKey.objects.order_by("-created_at", "-id"))
     )
@@ -68,7 +74,7 @@ def _stores_page(request, *, new_key: str = "", new_key_location=None, status: i
 @sensitive_variables("raw")
 @require_POST
 @admin_required
-def issue_key(request, location_id: int):
+def issue_key(request: OrgRequest, location_id: int) -> HttpResponse:
     location = get_object_or_404(Location, pk=location_id, organization=request.org)
     _key, raw = issue_api_key(location=location, actor=request.user)
     # Shown on this answer only (never stored, never in a redirect or the session).
@@ -77,7 +83,7 @@ def issue_key(request, location_id: int):
 
 @require_POST
 @admin_required
-def revoke_key(request, key_id: int):
+def revoke_key(request: OrgRequest, key_id: int) -> HttpResponse:
     key = get_object_or_404(
         ApiKey.objects.select_related("location"), pk=key_id, location__organization=request.org
     )
@@ -97,7 +103,7 @@ AUDIT_PAGE_SIZE = 50
 
 @admin_required
 @require_GET
-def audit_log(request):
+def audit_log(request: OrgRequest) -> HttpResponse:
     events = AuditEvent.objects.filter(organization=request.org).select_related("actor")
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "backoffice/audit_log.html", {"page": page})

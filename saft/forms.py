@@ -24,13 +24,17 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     location = forms.ModelChoiceField(queryset=Location.objects.none(), label=_("Butikk"))
-    files = MultipleFileField(label=_("SAF-T-filer (XML)"))
+    # Form's metaclass moves declared fields off the class, so this does not replace
+    # BaseForm.files (the uploads) as the stubs, which cannot see that, believe.
+    files = MultipleFileField(label=_("SAF-T-filer (XML)"))  # type: ignore[assignment]
 
     def __init__(self, *args, organization, max_bytes: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_bytes = max_bytes
-        self.fields["location"].queryset = Location.objects.filter(organization=organization)
-        self.fields["location"].empty_label = None
+        location = self.fields["location"]
+        assert isinstance(location, forms.ModelChoiceField)  # declared above
+        location.queryset = Location.objects.filter(organization=organization)
+        location.empty_label = None
 
     def clean_files(self):
         files = self.cleaned_data["files"]

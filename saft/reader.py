@@ -254,16 +254,17 @@ class _Reader:
             ]
         }
         tip = el.find(q("reportTip"))
-        if tip is not None and (_amount(tip, "tipAmnt") or ZERO) != 0:
-            rest["tips"] = _money(_amount(tip, "tipAmnt"))
+        tip_amount = _amount(tip, "tipAmnt") if tip is not None else None
+        if tip_amount:  # neither absent nor zero
+            rest["tips"] = _money(tip_amount)
         for body_name, block, entry, kind, amount in (
             ("pay_ins", "reportPayIns", "reportPayIn", "payInType", "payInAmnt"),
             ("pay_outs", "reportPayOuts", "reportPayOut", "payOutType", "payOutAmnt"),
         ):
             movements = [
-                {"reason": _text(m, kind), "amount": _money(_amount(m, amount))}
+                {"reason": _text(m, kind), "amount": _money(moved)}
                 for m in el.iterfind(f"{q(block)}/{q(entry)}")
-                if (_amount(m, amount) or ZERO) != 0
+                if (moved := _amount(m, amount))  # neither absent nor zero
             ]
             if movements:
                 rest[body_name] = movements

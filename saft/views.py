@@ -3,12 +3,12 @@ import and reads its report (DESIGN.md 4.6)."""
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from backoffice.tenancy import member_required
+from backoffice.tenancy import OrgRequest, member_required
 
 from . import services
 from .forms import UploadForm
@@ -19,7 +19,7 @@ RECENT = 20
 
 @require_http_methods(["GET", "POST"])
 @member_required
-def imports(request):
+def imports(request: OrgRequest) -> HttpResponse:
     """The imports of the organisation, and (admins) the upload. Uploads are written to a
     temporary file on disk whatever their size (settings.FILE_UPLOAD_HANDLERS)."""
     org = request.org
@@ -47,7 +47,7 @@ def imports(request):
 
 @require_GET
 @member_required
-def detail(request, pk: int):
+def detail(request: OrgRequest, pk: int) -> HttpResponse:
     saft_import = get_object_or_404(
         SaftImport.objects.select_related("location"), pk=pk, organization=request.org
     )
@@ -56,7 +56,7 @@ def detail(request, pk: int):
 
 @require_GET
 @member_required
-def status(request, pk: int):
+def status(request: OrgRequest, pk: int) -> JsonResponse:
     saft_import = get_object_or_404(SaftImport, pk=pk, organization=request.org)
     return JsonResponse(
         {

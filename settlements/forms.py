@@ -6,13 +6,18 @@ from backoffice.models import Location, Organization, Register
 from .transfer import provider
 
 
+class RegisterChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Register) -> str:
+        return f"{obj.code} ({obj.location.name})"
+
+
 class SettlementFilterForm(forms.Form):
     """The filters of the settlement list; every choice comes from the user's organisation."""
 
     location = forms.ModelChoiceField(
         label=_("Butikk"), queryset=Location.objects.none(), required=False, empty_label=_("Alle")
     )
-    register = forms.ModelChoiceField(
+    register = RegisterChoiceField(
         label=_("Kasse"), queryset=Register.objects.none(), required=False, empty_label=_("Alle")
     )
     state = forms.ChoiceField(label=_("Status"), required=False)
@@ -25,13 +30,17 @@ class SettlementFilterForm(forms.Form):
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = Location.objects.filter(organization=organization)
+        # The fields declared above (self.fields holds copies of them).
+        location, register, state = (self.fields[n] for n in ("location", "register", "state"))
+        assert isinstance(location, forms.ModelChoiceField)
+        assert isinstance(register, forms.ModelChoiceField)
+        assert isinstance(state, forms.ChoiceField)
+        location.queryset = Location.objects.filter(organization=organization)
         registers = Register.objects.filter(location__organization=organization).select_related(
             "location"
         )
-        self.fields["register"].queryset = registers.order_by("location__name", "code")
-        self.fields["register"].label_from_instance = lambda r: f"{r.code} ({r.location.name})"
-        self.fields["state"].choices = [("", _("Alle")), *provider().state_choices()]
+        register.queryset = registers.order_by("location__name", "code")
+        state.choices = [("", _("Alle")), *provider().state_choices()]
 
     def filter(self, queryset):
         """The queryset narrowed by the filters; an invalid one is shown as such and ignored."""

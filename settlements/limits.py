@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import BaseModel
 
 from . import parsing
 
 
-def _fields(model: type) -> tuple[str, ...]:
+def _fields(model: type[BaseModel]) -> tuple[str, ...]:
     """The fields a part of the settlement may have, from its pydantic model."""
-    return tuple(model.model_fields)  # type: ignore[attr-defined]
+    return tuple(model.model_fields)
 
 
 TOP_LEVEL_FIELDS = _fields(parsing.SettlementIn)
@@ -182,7 +183,7 @@ def bounded_errors(errors: list[dict[str, str]], obj: Any) -> dict:
     (`allowed_fields`), not repeated in every error. `errors_total` counts them all."""
     unknown = _unknown_paths(obj)
     places: list[str] = []
-    shown = []
+    shown: list[dict[str, str]] = []
     for error in errors:
         path = error.get("path", "")
         if path in unknown:

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.models import Location, Organization
+from backoffice.models import DecimalShape, Location, Organization
 
 from .domain import (
     CashCount,
@@ -17,7 +17,7 @@ from .domain import (
     normalize_rate,
 )
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: DecimalShape = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 # The settlements that may be transferred (Settlement.is_postable), for .filter(**POSTABLE).

@@ -341,22 +341,22 @@ Moment = Annotated[
 ]
 
 
-def _text(max_length: int, *, min_length: int = 1) -> Any:
-    """Text with invisible characters stripped at both ends, then measured."""
+def _text(max_length: int, *, min_length: int = 1) -> tuple[Any, ...]:
+    """The metadata of text: invisible characters stripped at both ends, then measured.
+    Unpacked into `Annotated[str, ...]` below, so type checkers see the aliases as str."""
     schema: dict[str, Any] = {"type": "string", "maxLength": max_length}
     if min_length:
         schema.update(minLength=min_length, pattern=r"\S")
-    return Annotated[
-        str,
+    return (
         BeforeValidator(_stripped),
         StringConstraints(strict=True, min_length=min_length, max_length=max_length),
         WithJsonSchema(schema),
-    ]
+    )
 
 
-Text = _text(TEXT_MAX)
-RegisterId = _text(REGISTER_ID_MAX)
-Reason = _text(REASON_MAX, min_length=0)
+Text = Annotated[str, *_text(TEXT_MAX)]
+RegisterId = Annotated[str, *_text(REGISTER_ID_MAX)]
+Reason = Annotated[str, *_text(REASON_MAX, min_length=0)]
 Count = Annotated[int, Strict(), Field(ge=0, le=COUNT_MAX)]
 # Net of returns, like gross_amount: a returns-only group has a negative count.
 NetCount = Annotated[int, Strict(), Field(ge=-COUNT_MAX, le=COUNT_MAX)]

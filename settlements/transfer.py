@@ -26,7 +26,7 @@ from .models import POSTABLE
 from .texts import UNBALANCED, unbalanced_reason
 
 if TYPE_CHECKING:
-    from django.utils.functional import StrOrPromise
+    from django_stubs_ext import StrOrPromise
 
     from .models import Settlement
 

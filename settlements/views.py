@@ -2,10 +2,11 @@
 settlement is simply not found (404)."""
 
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from accounting.preview import voucher_preview
-from backoffice.tenancy import member_required
+from backoffice.tenancy import OrgRequest, member_required
 
 from .forms import SettlementFilterForm
 from .models import Settlement
@@ -16,7 +17,7 @@ PAGE_SIZE = 50
 
 
 @member_required
-def settlement_list(request):
+def settlement_list(request: OrgRequest) -> HttpResponse:
     form = SettlementFilterForm(request.GET or None, organization=request.org)
     settlements = form.filter(
         # with_transfer: each row's transfer state (and voucher number) in the same query.
@@ -36,7 +37,7 @@ def settlement_list(request):
 
 
 @member_required
-def settlement_detail(request, pk: int):
+def settlement_detail(request: OrgRequest, pk: int) -> HttpResponse:
     settlement = get_object_or_404(
         provider()
         .with_transfer(Settlement.objects.select_related("location"))

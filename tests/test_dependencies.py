@@ -76,6 +76,20 @@ def test_make_test_runs_the_deploy_checks_and_the_audit():
     assert "scripts/audit_lock.py" in recipe
 
 
+def test_it_type_checks_the_app_in_make_test_and_make_lint():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+    for target in ("test", "lint"):
+        recipe = makefile.split(f"\n{target}: ", 1)[1].split("\n\n", 1)[0]
+        assert "$(BIN)/mypy" in recipe, target
+    mypy = project["tool"]["mypy"]
+    assert "mypy_django_plugin.main" in mypy["plugins"]
+    assert mypy["check_untyped_defs"] is True
+    assert "disable_error_code" not in mypy
+    assert "ignore_errors" not in str(project["tool"]), "no blanket ignores"
+
+
 def dep(name, version, vulns=None, skip=None):
     entry = {"name": name, "version": version}
     if skip:

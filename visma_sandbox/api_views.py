@@ -11,19 +11,27 @@ import json
 import time
 from decimal import Decimal
 from functools import wraps
+from typing import cast
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from . import oauth, runtime, vouchers
-from .models import AccessToken, SandboxVoucher
+from .models import AccessToken, FaultSwitch, SandboxVoucher
 from .odata import ODataError, paginate
 from .vouchers import VismaError
 
 SALES_READ = ("ea:sales", "ea:sales_readonly")
 ACCOUNTING_READ = ("ea:accounting", "ea:accounting_readonly")
 ACCOUNTING_WRITE = ("ea:accounting",)
+
+
+class SandboxRequest(HttpRequest):
+    """A request `api_endpoint` let through, with the fault switches it read (for type
+    checking only: the decorator sets the attribute on Django's request)."""
+
+    sandbox_switches: list[FaultSwitch]
 
 
 def visma_error(error: VismaError, headers: dict | None = None) -> JsonResponse:
@@ -54,7 +62,9 @@ def too_many_requests(limit: int | None, seconds: int) -> JsonResponse:
 def _endpoint(request: HttpRequest) -> str:
     """The quota counts per client and endpoint: the route's name ("vouchers" for GET and
     POST /vouchers alike, "voucher_detail" for every /vouchers/{fy}/{id})."""
-    return request.resolver_match.url_name
+    match = request.resolver_match
+    assert match is not None and match.url_name  # resolved, and every API route is named
+    return match.url_name
 
 
 def api_endpoint(scopes: dict[str, tuple[str, ...]]):
@@ -110,7 +120,7 @@ def api_endpoint(scopes: dict[str, tuple[str, ...]]):
             if denied:
                 message = vouchers.ACCESS_ERRORS.get(denied, "Forbidden")
                 return visma_error(VismaError(denied, message, status=403))
-            request.sandbox_switches = switches
+            cast(SandboxRequest, request).sandbox_switches = switches
             try:
                 return view(request, token, *args, **kwargs)
             except VismaError as error:
@@ -157,7 +167,7 @@ def fiscal_years(request: HttpRequest, token: AccessToken) -> JsonResponse:
 
 
 @api_endpoint({"GET": ACCOUNTING_READ, "POST": ACCOUNTING_WRITE})
-def voucher_list(request: HttpRequest, token: AccessToken) -> JsonResponse:
+def voucher_list(request: SandboxRequest, token: AccessToken) -> HttpResponse:
     if request.method == "POST":
         return _post_voucher(request, token)
     stored = (
@@ -169,7 +179,7 @@ def voucher_list(request: HttpRequest, token: AccessToken) -> JsonResponse:
     return JsonResponse(paginate(items, request.GET, type_name="VoucherApi"))
 
 
-def _post_voucher(request: HttpRequest, token: AccessToken) -> JsonResponse:
+def _post_voucher(request: SandboxRequest, token: AccessToken) -> HttpResponse:
     content_type = request.content_type or ""
     if content_type not in ("application/json", "text/json"):
         return JsonResponse(

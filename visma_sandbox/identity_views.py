@@ -74,6 +74,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
 
 def _next_step(request: HttpRequest, txn: str) -> HttpResponse:
     data = _pending(request, txn)
+    assert data is not None  # both callers have just parked the flow
     user = _signed_in(request)
     if user is None:
         return HttpResponseRedirect(_url("login", txn))

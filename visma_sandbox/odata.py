@@ -60,13 +60,15 @@ Predicate = Callable[[dict], bool]
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    found, position = [], 0
+    found: list[tuple[str, str]] = []
+    position = 0
     text = text.strip()
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
             raise ODataError(f"Syntax error at position {position} in $filter.")
         kind = match.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         found.append((kind, match.group(kind)))
         position = match.end()
     return found
@@ -151,13 +153,13 @@ class _Parser:
 
     def parse(self) -> Predicate:
         predicate = self.parse_or()
-        if self.peek() is not None:
-            raise ODataError(f"Unexpected '{self.peek()[1]}' in $filter.")
+        if (token := self.peek()) is not None:
+            raise ODataError(f"Unexpected '{token[1]}' in $filter.")
         return predicate
 
     def parse_or(self) -> Predicate:
         left = self.parse_and()
-        while self.peek() and self.peek()[1] == "or":
+        while (token := self.peek()) and token[1] == "or":
             self.take()
             right = self.parse_and()
             left = (lambda a, b: lambda item: a(item) or b(item))(left, right)
@@ -165,7 +167,7 @@ class _Parser:
 
     def parse_and(self) -> Predicate:
         left = self.parse_unary()
-        while self.peek() and self.peek()[1] == "and":
+        while (token := self.peek()) and token[1] == "and":
             self.take()
             right = self.parse_unary()
             left = (lambda a, b: lambda item: a(item) and b(item))(left, right)

@@ -19,6 +19,7 @@ from datetime import date
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from . import chart, vouchers
@@ -164,7 +165,8 @@ def _sync(model, company: SandboxCompany, key: str, wanted: dict) -> dict:
     existing = {getattr(row, key): row for row in model.objects.filter(company=company)}
     model.objects.filter(pk__in=[row.pk for k, row in existing.items() if k not in wanted]).delete()
     fields = sorted({name for values in wanted.values() for name in values})
-    changed, created = [], []
+    changed: list[Model] = []
+    created: list[Model] = []
     for value, values in wanted.items():
         row = existing.get(value) or model(company=company, **{key: value})
         for name, field_value in values.items():

@@ -11,6 +11,7 @@ VAT codes (2000), no cost centre, project or attachment the company does not hav
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -63,7 +64,7 @@ class VismaError(Exception):
         message: str,
         *,
         status: int = 400,
-        errors: list[tuple[str | None, str]] | None = None,
+        errors: Sequence[tuple[str | None, str]] | None = None,
     ):
         super().__init__(message)
         self.code = code
@@ -285,6 +286,7 @@ def create_voucher(
         "useDefaultVoucherSeries": _flag(query, "useDefaultVoucherSeries", True),
     }
     voucher_date, rows = check_voucher(company, payload)
+    assert isinstance(payload, dict)  # check_voucher refuses anything else
     series = "A"
     if not flags["useDefaultVoucherSeries"]:
         series = (payload.get("NumberSeries") or "").strip()

@@ -283,7 +283,7 @@ def error_from_response(response: requests.Response) -> VismaError:
     if not isinstance(body, dict):
         body = {}
     code = _as_int(body.get("ErrorCode"))
-    errors = body.get("Errors") if isinstance(body.get("Errors"), list) else []
+    errors = body["Errors"] if isinstance(body.get("Errors"), list) else []
     errors = [item for item in errors if isinstance(item, dict)]
     message = body.get("DeveloperErrorMessage") or body.get("Message") or ""
     if not message and errors:
@@ -398,7 +398,7 @@ def _request(
             method, url, params=params, data=data, headers=headers, timeout=timeout()
         )
     except requests.RequestException as exc:
-        error = _transport_error(exc)
+        error: VismaError = _transport_error(exc)
         logger.warning("Visma %s %s: %s", method, path, error)
         raise error from None
     if not 200 <= response.status_code < 300:

@@ -122,14 +122,13 @@ def authorization_request(redirect_uri: str) -> tuple[str, str, str]:
 def _checked(token: dict) -> TokenSet:
     access = token.get("access_token")
     refresh = token.get("refresh_token")
-    expires_in = token.get("expires_in")
     if not isinstance(access, str) or not access:
         raise OAuthFailure("invalid_response", "no access_token in the answer")
     if not isinstance(refresh, str) or not refresh:
         raise OAuthFailure("invalid_response", "no refresh_token in the answer (offline_access?)")
     try:
-        expires_in = int(expires_in)
-    except (TypeError, ValueError):
+        expires_in = int(token["expires_in"])
+    except (KeyError, TypeError, ValueError):
         raise OAuthFailure("invalid_response", "no valid expires_in in the answer") from None
     if expires_in <= 0:
         raise OAuthFailure("invalid_response", "expires_in is not positive")

@@ -25,7 +25,7 @@ from . import client
 from .models import ExportRun, SettlementExport, VismaConnection
 
 if TYPE_CHECKING:
-    from django.utils.functional import StrOrPromise
+    from django_stubs_ext import StrOrPromise
 
 from .selectors import (
     active_run,
@@ -115,12 +115,12 @@ def panel_context(settlement: Settlement, request: HttpRequest) -> dict:
     if following is not None:
         # Already on its way: a second click would only queue a run that finds it taken.
         disabled = True
-    posted = export is not None and export.posted_at is not None
+    posted = export if export is not None and export.posted_at is not None else None
     return {
         "settlement": settlement,
-        "export": export if posted else None,
-        "payload_json": _pretty(export.payload) if posted else "",
-        "response_json": _pretty(export.response) if posted else "",
+        "export": posted,
+        "payload_json": _pretty(posted.payload) if posted is not None else "",
+        "response_json": _pretty(posted.response) if posted is not None else "",
         "attempts": attempts[:MAX_ATTEMPTS_SHOWN],
         "more_attempts": len(attempts) > MAX_ATTEMPTS_SHOWN,
         "action_label": action_label,

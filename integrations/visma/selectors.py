@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,6 +25,9 @@ from settlements.models import POSTABLE, Settlement
 from settlements.transfer import TransferStatus, untouched_status
 
 from .models import ExportRun, Problem, SettlementExport, TransferSettings
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 State = SettlementExport.State
 
@@ -53,7 +57,13 @@ def transfer_of(settlement: Settlement) -> TransferStatus:
     )
 
 
-def with_state(queryset: QuerySet[Settlement]) -> QuerySet[Settlement]:
+class TransferStateAnnotation(TypedDict):
+    transfer_state: str
+
+
+def with_state(
+    queryset: QuerySet[Settlement],
+) -> QuerySet[WithAnnotations[Settlement, TransferStateAnnotation]]:
     """The queryset with `transfer_state`, the state `transfer_of` gives, in SQL."""
     return queryset.annotate(
         transfer_state=Case(

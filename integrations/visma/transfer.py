@@ -353,7 +353,7 @@ def _export_claimed(
             )
             % {"missing": "; ".join(exc.messages)},
         )
-    if problem is None:
+    else:
         problem = preflight(settlement.business_date, voucher, company)
     if problem is not None:
         if dry_run:
@@ -361,6 +361,7 @@ def _export_claimed(
         else:
             state.set_problem(settlement, *problem, run=run)
         return Outcome(settlement, "needs_action", problem[1], problem=problem[0])
+    assert voucher is not None  # built: each way of not building it sets a problem
 
     payload = client.voucher_body(voucher, company.vat_code_ids)
     if dry_run:

@@ -23,7 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backoffice.ids import parse_id
-from backoffice.tenancy import admin_required, member_required
+from backoffice.tenancy import OrgRequest, admin_required, member_required
 from settlements.models import Settlement
 
 from . import client, oauth, services, tasks, tokens
@@ -93,7 +93,7 @@ def _needs_action(summary: dict) -> bool:
 
 @member_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def integration(request: HttpRequest) -> HttpResponse:
+def integration(request: OrgRequest) -> HttpResponse:
     editable = request.membership.is_admin
     if request.method == "POST" and not editable:
         raise PermissionDenied(_("Bare administratorer kan endre Visma-innstillingene."))
@@ -158,7 +158,7 @@ HISTORY_SHOWN = 10
 @sensitive_variables("url", "state", "code_verifier", "pending")
 @require_POST
 @admin_required
-def connect(request: HttpRequest) -> HttpResponse:
+def connect(request: OrgRequest) -> HttpResponse:
     if not oauth.is_configured():
         messages.warning(request, not_configured_message(request))
         return redirect("visma:integration")
@@ -189,7 +189,7 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 @sensitive_variables("code", "entry", "pending", "state")
 @require_GET
 @admin_required
-def callback(request: HttpRequest) -> HttpResponse:
+def callback(request: OrgRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     pending = dict(request.session.get(SESSION_KEY, {}))
     entry = pending.pop(state, None) if state else None
@@ -259,7 +259,7 @@ def callback(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required
-def disconnect(request: HttpRequest) -> HttpResponse:
+def disconnect(request: OrgRequest) -> HttpResponse:
     services.disconnect(request.org, user=request.user)
     messages.success(request, _("Visma eAccounting er koblet fra."))
     return redirect("visma:integration")
@@ -267,7 +267,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @admin_required
-def change_company(request: HttpRequest) -> HttpResponse:
+def change_company(request: OrgRequest) -> HttpResponse:
     """A sign-in at Visma that landed in another company than the books are in: the admin
     reads what a change means and confirms it, or keeps the old company."""
     pending = services.pending_change(request.org)
@@ -306,7 +306,7 @@ def change_company(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required
-def refresh_chart(request: HttpRequest) -> HttpResponse:
+def refresh_chart(request: OrgRequest) -> HttpResponse:
     try:
         summary = services.refresh_company_data(request.org)
     except tokens.ReconnectRequired as exc:
@@ -344,7 +344,7 @@ def _is_connected(organization) -> bool:
 
 @require_POST
 @admin_required
-def transfer_now(request: HttpRequest) -> HttpResponse:
+def transfer_now(request: OrgRequest) -> HttpResponse:
     """ "Overfør nå" for the whole organisation: a queued run the page then follows."""
     if not _is_connected(request.org):
         # Without a connection the run would only mark every settlement "trenger handling".
@@ -360,10 +360,11 @@ def transfer_now(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @member_required
-def transfer_status(request: HttpRequest) -> JsonResponse:
+def transfer_status(request: OrgRequest) -> JsonResponse:
     """The progress of the organisation's latest run (or of `?run=ID`, one of its own), for
     the page that polls while a run is active."""
     runs = ExportRun.objects.filter(organization=request.org)
+    run: ExportRun | None
     if "run" in request.GET:
         run_id = parse_id(request.GET["run"])
         if run_id is None:
@@ -376,7 +377,7 @@ def transfer_status(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 @admin_required
-def transfer_settlement(request: HttpRequest, pk: int) -> HttpResponse:
+def transfer_settlement(request: OrgRequest, pk: int) -> HttpResponse:
     """ "Overfør nå" / "Prøv igjen" on one settlement of the signed-in organisation."""
     settlement = get_object_or_404(
         Settlement.objects.select_related("organization"), pk=pk, organization=request.org

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -57,7 +58,7 @@ def demo_settlement(store_code: str, register: str, day: dt.date, register_index
     busy = 1.25 if day.weekday() >= 4 else 1.0  # Friday to Sunday are busier
     scale = busy * (0.55 if register_index else 1.0)  # the second till takes the overflow
 
-    sales = []
+    sales: list[dict[str, Any]] = []  # the lines as the till's JSON has them
     returns_count, returns_amount = 0, 0
     for group, rate, (low, high), typical in PRODUCTS:
         count = max(0, int(rng.gauss(typical * scale, typical * scale * 0.15)))

@@ -254,6 +254,9 @@ def _insert_at_once(settlement: Settlement, data: SettlementData) -> tuple[bool,
     qn = connection.ops.quote_name
     meta = Settlement._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    # A concrete field always has a column (Field.column is None only for the others).
+    columns = [qn(f.column) for f in fields if f.column is not None]
+    assert len(columns) == len(fields)
     # What Django's SQLInsertCompiler does for each field: defaults and auto_now, then the
     # value as the column takes it (JSON adapted).
     values = [f.get_db_prep_save(f.pre_save(settlement, True), connection) for f in fields]
@@ -266,8 +269,8 @@ def _insert_at_once(settlement: Settlement, data: SettlementData) -> tuple[bool,
     ctes = [
         (f"r AS ({register_sql})", register_params),
         (
-            f"s AS (INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)} AS id)",
+            f"s AS (INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id)",
             values,
         ),
     ]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.templatetags.money import format_money
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The problem (settlements.transfer.TransferStatus.problem) of a settlement whose payments
 # do not match its sales.
@@ -23,7 +27,7 @@ SOURCE_MISMATCH = "source_mismatch"
 
 @dataclass(frozen=True)
 class PaymentMethod:
-    label: str  # lazy: what the reader sees on the pages, in the reader's language
+    label: StrOrPromise  # lazy: what the reader sees on the pages, in the reader's language
     voucher_text: str  # the row text in the books: always Norwegian, as the worked example
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from backoffice.models import Location, Membership, Organization
 from backoffice.services import issue_api_key
 from backoffice.settings import envbool
+from settlements.models import Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
 
@@ -43,7 +44,9 @@ PRODUCTS = (
     ("Take away", "15", (35, 149), 60),
     ("Kioskvarer", "15", (25, 79), 20),
 )
-# Z-numbers run per register from this day on, so a date always has the same Z-number.
+# Z-numbers run per register from this day on (a Monday), so a date always has the same
+# Z-number; a store closed on Sundays makes no Z-report then, so its count skips them (no
+# hole in the Z-numbers on the calendar page).
 Z_EPOCH = dt.date(2024, 1, 1)
 
 
@@ -51,8 +54,12 @@ def _money(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01")))
 
 
-def demo_settlement(store_code: str, register: str, day: dt.date, register_index: int) -> dict:
+def demo_settlement(
+    store_code: str, register: str, day: dt.date, register_index: int, *, closed_sundays=False
+) -> dict:
     """One realistic, balanced café day as a till would send it (deterministic)."""
+    days = (day - Z_EPOCH).days
+    z_number = 1000 * (register_index + 1) + days - (days // 7 if closed_sundays else 0)
     rng = random.Random(f"{store_code}:{register}:{day.isoformat()}")
     busy = 1.25 if day.weekday() >= 4 else 1.0  # Friday to Sunday are busier
     scale = busy * (0.55 if register_index else 1.0)  # the second till takes the overflow
@@ -118,7 +125,7 @@ def demo_settlement(store_code: str, register: str, day: dt.date, register_index
     receipts = max(1, int(sum(line["count"] for line in sales) / rng.uniform(1.6, 2.1)))
     return {
         "register_id": register,
-        "z_number": 1000 * (register_index + 1) + (day - Z_EPOCH).days,
+        "z_number": z_number,
         "business_date": day.isoformat(),
         "opened_at": opens.isoformat(),
         "closed_at": closes.isoformat(),
@@ -190,7 +197,15 @@ class Command(BaseCommand):
                 if closed_sundays and day.weekday() == 6:
                     continue
                 for index, register in enumerate(registers):
-                    body = demo_settlement(location.code, register, day, index)
+                    if Settlement.objects.filter(
+                        location=location, register_id=register, business_date=day
+                    ).exists():
+                        # There (perhaps under an older numbering): kept as it is.
+                        outcomes["unchanged"] += 1
+                        continue
+                    body = demo_settlement(
+                        location.code, register, day, index, closed_sundays=closed_sundays
+                    )
                     result = ingest_settlement(location=location, data=parse_settlement(body))
                     outcomes[result.outcome] += 1
 

@@ -23,7 +23,6 @@ from backoffice.models import Location, Organization, Register
 
 from .missing import (
     LOOKBEHIND,
-    RegisterClosure,
     ZGap,
     closures_of,
     day_text,
@@ -32,7 +31,7 @@ from .missing import (
     report_days,
     z_gaps,
 )
-from .models import Settlement
+from .models import RegisterClosure, Settlement
 from .transfer import provider
 
 if TYPE_CHECKING:

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -240,3 +241,57 @@ class SettlementRevision(models.Model):
 
     class Meta:
         ordering = ["replaced_at", "id"]
+
+
+# ---------------------------------------------------------------- the calendar (issue 18.4)
+
+
+class RegisterClosure(models.Model):
+    """A register marked closed, for one day or (day None) for good: no Z-report is
+    expected of it then, so the calendar and the daily e-mail stop naming it
+    (settlements.missing). Undone by deleting the row."""
+
+    register = models.ForeignKey(
+        "backoffice.Register", models.CASCADE, related_name="closures", verbose_name=_("kasse")
+    )
+    day = models.DateField(_("dag"), null=True, blank=True)
+    note = models.CharField(_("notat"), max_length=200, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept when the user is deleted: who marked it stays readable.
+    closed_by_label = models.CharField(_("hvem"), max_length=200, blank=True)
+    closed_at = models.DateTimeField(_("når"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stengt kasse")
+        verbose_name_plural = _("stengte kasser")
+        ordering = ["register_id", "day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "day"], name="one_closure_per_register_day"
+            ),
+            models.UniqueConstraint(
+                fields=["register"],
+                condition=models.Q(day__isnull=True),
+                name="one_closure_for_good_per_register",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.register} {self.day or 'for good'}"
+
+    @property
+    def for_good(self) -> bool:
+        return self.day is None
+
+
+class MissingDaysNotice(models.Model):
+    """When the organisation's admins were last e-mailed about missing Z-reports: at most
+    one such e-mail a day (settlements.missing.notify_missing_days)."""
+
+    organization = models.OneToOneField(
+        Organization, models.CASCADE, related_name="missing_days_notice"
+    )
+    sent_on = models.DateField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)

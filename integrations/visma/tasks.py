@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backoffice.models import Organization
+from settlements.missing import notify_missing_days
 from settlements.models import Settlement
 
 from . import dispatch, transfer
@@ -114,6 +115,12 @@ def export_organization_task(self, organization_id: int, trigger: str = "schedul
                 status=ExportRun.Status.QUEUED, summary={"message": str(exc)}
             )
         raise self.retry(countdown=_countdown(self.request.retries), exc=exc) from exc
+    # After the run, the calendar's check (issue 18.4): at most one e-mail a day. Its
+    # trouble never changes what the run did nor its retry.
+    try:
+        notify_missing_days(organization=organization)
+    except Exception:
+        logger.exception("missing-days check of organisation %s failed", organization.pk)
     if result.retry_soon and self.request.retries < self.max_retries:
         # Settlements that failed for a passing reason (5xx, timeout, lost answer) get
         # another try soon instead of waiting for the next scheduled run; not before a

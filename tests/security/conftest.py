@@ -18,6 +18,7 @@ from accounting.services import import_mapping
 from backoffice.models import ApiKey
 from integrations.visma.models import ExportRun, TransferSettings, VismaConnection
 from saft.models import SaftImport
+from settlements.missing import close_register
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
 
@@ -58,12 +59,17 @@ def fjord(org, location, alice, worked_example) -> dict[str, str]:
     TransferSettings.for_organization(org)
     key, _raw = ApiKey.issue(location)
     saft_import = SaftImport.objects.create(organization=org, location=location)
+    register = location.registers.get()
+    closure = close_register(register=register, day=settlement.business_date, user=alice)[0]
     return {
         "settlement": str(settlement.pk),
         "run": str(run.pk),
         "location": str(location.pk),
         "api_key": str(key.pk),
         "saft_import": str(saft_import.pk),
+        "register": str(register.pk),
+        "day": settlement.business_date.isoformat(),
+        "closure": str(closure.pk),
     }
 
 

@@ -42,6 +42,8 @@ ADMIN_ACTIONS = {
     "revoke_key",
     "two_factor",
     "saft:imports",
+    "settlements:calendar_close",
+    "settlements:calendar_reopen",
 }
 # GET pages that only admins may open.
 ADMIN_PAGES = {"visma:callback", "stores", "audit_log", "two_factor"}
@@ -55,6 +57,9 @@ SAMPLE_KWARGS: dict[str, dict[str, str]] = {
     "revoke_key": {"key_id": "api_key"},
     "saft:detail": {"pk": "saft_import"},
     "saft:status": {"pk": "saft_import"},
+    "settlements:calendar_day": {"register_id": "register", "day": "day"},
+    "settlements:calendar_close": {"register_id": "register"},
+    "settlements:calendar_reopen": {"closure_id": "closure"},
 }
 
 BY_NAME = {"app_label": "auth", "rest": "x", "url": "x/"}

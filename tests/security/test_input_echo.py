@@ -13,6 +13,7 @@ from django.test import Client
 from accounting.services import import_mapping
 from backoffice.models import ApiKey
 from saft.models import SaftImport
+from settlements.missing import close_register
 from settlements.models import Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
@@ -69,11 +70,17 @@ def test_the_tills_names_are_escaped_on_every_page(alice, hostile, location):
             ]
         },
     )
+    # An admin's note on a closed register (the calendar) is shown to every member.
+    register = location.registers.get()
+    closure = close_register(register=register, day=hostile.business_date, note=SCRIPT)[0]
     values = {
         "settlement": str(hostile.pk),
         "location": str(location.pk),
         "api_key": str(key.pk),
         "saft_import": str(saft_import.pk),
+        "register": str(register.pk),
+        "day": hostile.business_date.isoformat(),
+        "closure": str(closure.pk),
     }
     shown = 0
     for route in routes("page"):

@@ -31,7 +31,8 @@ class CloseRegisterForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("scope") == DAY and not data.get("day") and "day" not in self.errors:
             self.add_error("day", _("Velg dagen kassen var stengt."))
         return data

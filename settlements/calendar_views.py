@@ -8,7 +8,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from backoffice.models import Register
-from backoffice.tenancy import admin_required, member_required
+from backoffice.tenancy import OrgRequest, admin_required, member_required
 
 from .calendar_forms import CloseRegisterForm
 from .missing import (
@@ -39,7 +39,7 @@ def _calendar_url(day: date) -> str:
 
 @member_required
 @require_GET
-def calendar_page(request: HttpRequest) -> HttpResponse:
+def calendar_page(request: OrgRequest) -> HttpResponse:
     today = timezone.localdate()
     wanted = request.GET.get("month", "")
     first = parse_month(wanted, today=today)
@@ -73,7 +73,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _register(request: HttpRequest, register_id: int) -> Register:
+def _register(request: OrgRequest, register_id: int) -> Register:
     return get_object_or_404(
         Register.objects.select_related("location"),
         pk=register_id,
@@ -90,7 +90,7 @@ def _day(value: str) -> date:
 
 @member_required
 @require_GET
-def register_day(request: HttpRequest, register_id: int, day: str) -> HttpResponse:
+def register_day(request: OrgRequest, register_id: int, day: str) -> HttpResponse:
     register = _register(request, register_id)
     on = _day(day)
     settlements = list(
@@ -133,7 +133,7 @@ def register_day(request: HttpRequest, register_id: int, day: str) -> HttpRespon
     )
 
 
-def _next(request: HttpRequest, fallback: str) -> str:
+def _next(request: OrgRequest, fallback: str) -> str:
     wanted = request.POST.get("next", "")
     if wanted and url_has_allowed_host_and_scheme(
         wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -144,7 +144,7 @@ def _next(request: HttpRequest, fallback: str) -> str:
 
 @require_POST
 @admin_required
-def close(request: HttpRequest, register_id: int) -> HttpResponse:
+def close(request: OrgRequest, register_id: int) -> HttpResponse:
     """Stengt denne dagen / Stengt for godt: the register stops warning."""
     register = _register(request, register_id)
     form = CloseRegisterForm(request.POST)
@@ -176,7 +176,7 @@ def close(request: HttpRequest, register_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required
-def reopen(request: HttpRequest, closure_id: int) -> HttpResponse:
+def reopen(request: OrgRequest, closure_id: int) -> HttpResponse:
     """Angre: the register is expected again by the rule."""
     closure = get_object_or_404(
         RegisterClosure.objects.select_related("register__location"),

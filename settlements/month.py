@@ -35,7 +35,7 @@ from .models import RegisterClosure, Settlement
 from .transfer import provider
 
 if TYPE_CHECKING:
-    from django.utils.functional import StrOrPromise
+    from django_stubs_ext import StrOrPromise
 
 POSTED = "posted"
 WAITING = "waiting"
@@ -258,7 +258,7 @@ def _cell(
                 + "?"
                 + urlencode(
                     {
-                        "register": register.pk,
+                        "register": str(register.pk),
                         "date_from": day.isoformat(),
                         "date_to": day.isoformat(),
                     }

@@ -21,6 +21,8 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from jsonschema import Draft202012Validator
+
 from .voucher_schema import (
     _DEFS_PREFIX,
     _format_checker,
@@ -46,7 +48,7 @@ def attachment_schemas() -> dict:
 
 
 @cache
-def _validator(root: str) -> _VismaValidator:
+def _validator(root: str) -> Draft202012Validator:
     document = attachment_schemas()
     schema = {"$ref": _DEFS_PREFIX + root, "$defs": document["$defs"]}
     return _VismaValidator(schema, format_checker=_format_checker)

@@ -40,8 +40,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -229,14 +230,18 @@ def _attach(row: VoucherAttachment) -> bool:
 
 def _upload(organization: Organization, row: VoucherAttachment, settlement: Settlement) -> None:
     _file_name, pdf = zreport_pdf(settlement=settlement)
+    # In the books' own language, as the PDF: whoever's request started the run.
+    with translation.override(settings.LANGUAGE_CODE):
+        comment = _("Z-rapport for bilag %(number)s") % {
+            "number": settlement.visma_export.voucher_number or settlement.reference
+        }
     _save(row, upload_in_doubt=True)
     uploaded = tokens.call(
         organization,
         client.upload_attachment,
         file_name=row.file_name,
         data=pdf,
-        comment=_("Z-rapport for bilag %(number)s")
-        % {"number": settlement.visma_export.voucher_number or settlement.reference},
+        comment=comment,
     )
     _save(row, attachment_id=uploaded.id, upload_in_doubt=False)
 
@@ -283,6 +288,7 @@ def status(settlement: Settlement, *, voucher_number: str = "") -> AttachmentSta
     row = attachment_of(settlement)
     if row is None:
         return None
+    error = row.last_error.strip().rstrip(".") or "–"  # inside parentheses in a sentence
     if row.state == AttachmentState.LINKED:
         when = date_format(timezone.localtime(row.linked_at), "SHORT_DATETIME_FORMAT")
         return AttachmentStatus(
@@ -309,13 +315,16 @@ def status(settlement: Settlement, *, voucher_number: str = "") -> AttachmentSta
                 "(%(error)s). Last ned Z-rapporten her og legg den ved bilag %(number)s i "
                 "Visma for hånd."
             )
-            % {"attempts": row.attempts, "error": row.last_error, "number": voucher_number},
+            % {"attempts": row.attempts, "error": error, "number": voucher_number},
         )
     if row.attempts == 0:
-        text = _("Z-rapporten lastes opp og legges ved bilaget ved neste overføring.")
-    else:
-        text = _(
-            "Forsøk %(attempts)s feilet (%(error)s). Bilaget er overført; Z-rapporten prøves "
-            "igjen ved neste overføring."
-        ) % {"attempts": row.attempts, "error": row.last_error or "–"}
+        return AttachmentStatus(
+            "waiting",
+            _("Vedlegg venter"),
+            _("Z-rapporten lastes opp og legges ved bilaget ved neste overføring."),
+        )
+    text = _(
+        "Forsøk %(attempts)s feilet (%(error)s). Bilaget er overført; Z-rapporten prøves "
+        "igjen ved neste overføring."
+    ) % {"attempts": row.attempts, "error": error}
     return AttachmentStatus("waiting", _("Vedlegg venter, prøves igjen"), text)

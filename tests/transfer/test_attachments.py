@@ -10,6 +10,7 @@ import re
 
 import pypdf
 import pytest
+from django.utils import translation
 
 from integrations.visma import attachments, client, transfer
 from integrations.visma.models import (
@@ -47,8 +48,9 @@ def row_of(settlement: Settlement) -> VoucherAttachment:
 
 
 def shown(settlement: Settlement, **kwargs) -> attachments.AttachmentStatus:
-    """What the settlement's page says of its Z-report, read afresh."""
-    return attachments.status(Settlement.objects.get(pk=settlement.pk), **kwargs)
+    """What the settlement's page says of its Z-report, read afresh, in bokmål."""
+    with translation.override("nb"):
+        return attachments.status(Settlement.objects.get(pk=settlement.pk), **kwargs)
 
 
 def pdf_text(data: bytes) -> str:

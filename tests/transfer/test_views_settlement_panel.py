@@ -454,3 +454,19 @@ def test_it_says_nothing_of_an_attachment_for_a_voucher_without_one(
 
     assert "Z-rapport vedlagt" not in detail(client, settlement)
     assert "Vedlegg venter" not in detail(client, settlement)
+
+
+def test_it_says_in_english_that_the_z_report_waits_for_the_next_run(
+    client, bob, location, worked_example, connected
+):
+    settlement = add(location, worked_example)
+    post(settlement, number="A17")
+    VoucherAttachment.objects.create(settlement=settlement, file_name="Z-rapport.pdf")
+    client.force_login(bob)
+
+    response = client.get(f"/dagsoppgjor/{settlement.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    text = plain(panel(response.content.decode()))
+
+    assert "Attachment waiting" in text
+    assert "The Z-report is uploaded and attached to the voucher at the next transfer." in text
+    assert "Download the Z-report (PDF)" in text

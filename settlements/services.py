@@ -383,3 +383,15 @@ def ingest_settlement(
             raise
         return result
     return IngestResult(settlement, "created")
+
+
+def zreport_pdf(*, settlement: Settlement) -> tuple[str, bytes]:
+    """The settlement's one-page Z-report PDF and its file name: what its page offers for
+    download and what an accounting integration attaches to its voucher (the same bytes).
+    Select `location` and `organization` and prefetch `sales`, `payments` and
+    `cash_movements` to avoid queries."""
+    from .zreport_pdf import render_zreport_pdf, zreport_filename
+
+    data = settlement.as_data()
+    pdf = render_zreport_pdf(data, organization_name=settlement.organization.name)
+    return zreport_filename(data), pdf

@@ -24,6 +24,7 @@ urlpatterns = [
         calendar_views.reopen,
         name="calendar_reopen",
     ),
+    path("dagsoppgjor/<int:pk>/z-rapport.pdf", views.settlement_pdf, name="pdf"),
     path("api/v1/settlements", api.settlements_endpoint, name="api"),
     path("api/v1/schema/settlement.json", api.settlement_schema, name="schema"),
 ]

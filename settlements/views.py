@@ -4,6 +4,7 @@ settlement is simply not found (404)."""
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
 
 from accounting.preview import voucher_preview
 from backoffice.tenancy import OrgRequest, member_required
@@ -11,6 +12,7 @@ from backoffice.tenancy import OrgRequest, member_required
 from .forms import SettlementFilterForm
 from .models import Settlement
 from .report import zreport
+from .services import zreport_pdf
 from .transfer import provider
 
 PAGE_SIZE = 50
@@ -54,3 +56,20 @@ def settlement_detail(request: OrgRequest, pk: int) -> HttpResponse:
             "preview": voucher_preview(settlement=settlement),
         },
     )
+
+
+@require_safe
+@member_required
+def settlement_pdf(request, pk: int):
+    """The settlement's Z-report as the one-page PDF that goes to Visma with its voucher."""
+    settlement = get_object_or_404(
+        Settlement.objects.select_related("location", "organization").prefetch_related(
+            "sales", "payments", "cash_movements"
+        ),
+        pk=pk,
+        organization=request.org,
+    )
+    filename, pdf = zreport_pdf(settlement=settlement)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -17,14 +17,22 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from . import oauth, runtime, vouchers
-from .models import AccessToken, FaultSwitch, SandboxVoucher
+from . import attachments, oauth, runtime, vouchers
+from .models import AccessToken, FaultSwitch, SandboxAttachment, SandboxVoucher
 from .odata import ODataError, paginate
 from .vouchers import VismaError
 
 SALES_READ = ("ea:sales", "ea:sales_readonly")
 ACCOUNTING_READ = ("ea:accounting", "ea:accounting_readonly")
 ACCOUNTING_WRITE = ("ea:accounting",)
+# GET/POST /attachments and POST /attachmentlinks (the swagger's "Requires any of").
+ATTACHMENTS_READ = (
+    "ea:purchase",
+    "ea:purchase_readonly",
+    "ea:accounting",
+    "ea:accounting_readonly",
+)
+ATTACHMENTS_WRITE = ("ea:purchase", "ea:accounting")
 
 
 class SandboxRequest(HttpRequest):
@@ -179,19 +187,30 @@ def voucher_list(request: SandboxRequest, token: AccessToken) -> HttpResponse:
     return JsonResponse(paginate(items, request.GET, type_name="VoucherApi"))
 
 
-def _post_voucher(request: SandboxRequest, token: AccessToken) -> HttpResponse:
+def _unsupported_media(request: HttpRequest) -> JsonResponse | None:
     content_type = request.content_type or ""
     if content_type not in ("application/json", "text/json"):
         return JsonResponse(
             {"Message": f"The request entity's media type '{content_type}' is not supported."},
             status=415,
         )
+    return None
+
+
+def _json_body(request: HttpRequest) -> object:
     try:
-        payload = json.loads(request.body or b"null", parse_float=Decimal)
+        return json.loads(request.body or b"null", parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as error:
         raise VismaError(
             vouchers.VALIDATION, f"The request body is not valid JSON: {error}"
         ) from None
+
+
+def _post_voucher(request: SandboxRequest, token: AccessToken) -> HttpResponse:
+    refused = _unsupported_media(request)
+    if refused:
+        return refused
+    payload = _json_body(request)
     voucher = vouchers.create_voucher(
         company=token.company, client=token.client, payload=payload, query=request.GET
     )
@@ -218,6 +237,76 @@ def voucher_detail(request: HttpRequest, token: AccessToken, fiscal_year_id, vou
     ):
         return JsonResponse({"Message": "The voucher was not found."}, status=404)
     return JsonResponse(vouchers.serialize_voucher(voucher))
+
+
+def _flag(request: HttpRequest, name: str) -> bool:
+    return vouchers._flag(request.GET, name, True)
+
+
+@api_endpoint({"GET": ATTACHMENTS_READ, "POST": ATTACHMENTS_WRITE})
+def attachment_list(request: SandboxRequest, token: AccessToken) -> HttpResponse:
+    """GET /attachments (includeMatched, includeTemporaryUrl: default true) and POST
+    /attachments (AttachmentUploadApi)."""
+    if request.method == "POST":
+        return _post_attachment(request, token)
+    stored = SandboxAttachment.objects.filter(company=token.company).select_related(
+        "voucher", "client"
+    )
+    if not _flag(request, "includeMatched"):
+        stored = stored.filter(voucher__isnull=True)
+    with_url = _flag(request, "includeTemporaryUrl")
+    items = [
+        attachments.serialize_attachment(a, request=request, with_url=with_url) for a in stored
+    ]
+    return JsonResponse(paginate(items, request.GET, type_name="Attachment"))
+
+
+def _post_attachment(request: SandboxRequest, token: AccessToken) -> HttpResponse:
+    refused = _unsupported_media(request)
+    if refused:
+        return refused
+    if runtime.take(request.sandbox_switches, "fail_attachment_upload"):
+        return visma_error(
+            VismaError(
+                vouchers.SERVER_ERROR,
+                "An unexpected error occurred while storing the attachment (sandbox fault switch).",
+                status=500,
+            )
+        )
+    attachment = attachments.create_attachment(
+        company=token.company, client=token.client, payload=_json_body(request)
+    )
+    lost = runtime.take(request.sandbox_switches, "lose_attachment_after_store")
+    if lost:
+        return runtime.lost_response(request, lost.lose_mode)
+    return JsonResponse(attachments.serialize_attachment(attachment, request=request), status=201)
+
+
+@api_endpoint({"GET": ATTACHMENTS_READ})
+def attachment_detail(request: HttpRequest, token: AccessToken, attachment_id) -> JsonResponse:
+    """GET /attachments/{attachmentId}."""
+    attachment = (
+        SandboxAttachment.objects.filter(company=token.company, uuid=attachment_id)
+        .select_related("voucher", "client")
+        .first()
+    )
+    if attachment is None:
+        return JsonResponse({"Message": "The attachment was not found."}, status=404)
+    with_url = _flag(request, "includeTemporaryUrl")
+    return JsonResponse(
+        attachments.serialize_attachment(attachment, request=request, with_url=with_url)
+    )
+
+
+@api_endpoint({"POST": ATTACHMENTS_WRITE})
+def attachment_links(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    """POST /attachmentlinks (AttachmentLinkApi); 200 with the links."""
+    refused = _unsupported_media(request)
+    if refused:
+        return refused
+    return JsonResponse(
+        attachments.link_attachments(company=token.company, payload=_json_body(request))
+    )
 
 
 @csrf_exempt

@@ -204,6 +204,37 @@ class SandboxVoucher(models.Model):
         return sum((row.credit for row in self.rows.all()), start=0)
 
 
+class SandboxAttachment(models.Model):
+    """A file uploaded with POST /attachments (AttachmentUploadApi), and the document it
+    is linked to (POST /attachmentlinks, or a voucher's own Attachments): only vouchers are
+    simulated. Unlinked, it sits in the company's document inbox ("unmatched")."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(
+        SandboxCompany, on_delete=models.CASCADE, related_name="attachments"
+    )
+    client = models.ForeignKey(SandboxClient, null=True, on_delete=models.SET_NULL)
+    content_type = models.CharField(max_length=15)
+    file_name = models.CharField(max_length=200)
+    data = models.BinaryField()
+    comment = models.TextField(null=True, blank=True)  # noqa: DJ001  (null: not sent)
+    created_utc = models.DateTimeField(auto_now_add=True)
+    voucher = models.ForeignKey(
+        "SandboxVoucher",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attachments",
+    )
+    linked_utc = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_utc", "pk"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
 class SandboxVoucherRow(models.Model):
     voucher = models.ForeignKey(SandboxVoucher, on_delete=models.CASCADE, related_name="rows")
     position = models.PositiveIntegerField()
@@ -265,6 +296,10 @@ class FaultSwitch(models.Model):
     # Visma's 403 ErrorCode to answer with (0 = off): 4002, 4003, 4004, 4005 and 4011 to
     # every API request, 4019 (read-only user) to writes only.
     access_error = models.PositiveIntegerField(default=0)
+    # POST /attachments only: the next N answer 500 (ErrorCode 5000) and store nothing;
+    # the next N are stored and their answer lost (lose_mode).
+    fail_attachment_upload = models.PositiveIntegerField(default=0)
+    lose_attachment_after_store = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return self.scope
@@ -277,4 +312,6 @@ class FaultSwitch(models.Model):
             or self.fail_429
             or self.latency_ms
             or self.access_error
+            or self.fail_attachment_upload
+            or self.lose_attachment_after_store
         )

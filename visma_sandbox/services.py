@@ -6,6 +6,7 @@ client, secret = services.register_client(client_id="x", client_secret="y",
                                           redirect_uris=["http://testserver/cb/"])
 services.set_fault(fail_5xx=2)                          # next 2 API requests: 500
 services.set_fault(company="912345678", lose_after_store=1)
+services.set_fault(fail_attachment_upload=1)            # next POST /attachments: 500
 services.expire_access_tokens()                         # every access token, now
 services.revoke_refresh_tokens(company="912345678")     # next refresh: invalid_grant
 services.set_quota(5)                                   # 5 requests/min/client/endpoint
@@ -31,6 +32,7 @@ from .models import (
     QuotaCounter,
     RefreshToken,
     SandboxAccount,
+    SandboxAttachment,
     SandboxClient,
     SandboxCompany,
     SandboxFiscalYear,
@@ -239,6 +241,8 @@ def set_fault(
     retry_after_seconds: int | None = None,
     latency_ms: int | None = None,
     access_error: int | None = None,
+    fail_attachment_upload: int | None = None,
+    lose_attachment_after_store: int | None = None,
 ) -> FaultSwitch:
     """Arm a switch (global, or one company's). Only the given fields change.
 
@@ -251,6 +255,10 @@ def set_fault(
     - latency_ms: every API answer waits this long first (0 = off).
     - access_error=CODE: Visma's 403 with that ErrorCode (vouchers.ACCESS_ERRORS; 4019, a
       read-only user, only to writes), until set to 0.
+    - fail_attachment_upload=N: the next N POST /attachments answer 500 (ErrorCode 5000)
+      and store nothing.
+    - lose_attachment_after_store=N: the next N accepted POST /attachments are stored, then
+      their answer is lost (lose_mode, as for vouchers).
     """
     if access_error and access_error not in vouchers.ACCESS_ERRORS:
         raise ValueError(f"access_error must be one of {sorted(vouchers.ACCESS_ERRORS)}")
@@ -265,6 +273,8 @@ def set_fault(
         "retry_after_seconds": retry_after_seconds,
         "latency_ms": latency_ms,
         "access_error": access_error,
+        "fail_attachment_upload": fail_attachment_upload,
+        "lose_attachment_after_store": lose_attachment_after_store,
     }
     for name, value in changes.items():
         if value is not None:
@@ -282,6 +292,8 @@ def clear_faults() -> None:
         retry_after_seconds=1,
         latency_ms=0,
         access_error=0,
+        fail_attachment_upload=0,
+        lose_attachment_after_store=0,
     )
 
 
@@ -332,6 +344,7 @@ def reset_sandbox(*, keep_clients: bool = True) -> None:
     """Forget every voucher, code, token, quota count and fault, and restore the demo
     companies. Registered clients stay unless keep_clients=False."""
     SandboxVoucher.objects.all().delete()
+    SandboxAttachment.objects.all().delete()
     AuthorizationCode.objects.all().delete()
     AccessToken.objects.all().delete()
     RefreshToken.objects.all().delete()

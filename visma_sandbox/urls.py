@@ -38,5 +38,14 @@ urlpatterns = [
         api_views.voucher_detail,
         name="voucher_detail",
     ),
+    path("api/v2/attachments", api_views.attachment_list, name="attachments"),
+    path(
+        "api/v2/attachments/<uuid:attachment_id>",
+        api_views.attachment_detail,
+        name="attachment_detail",
+    ),
+    path("api/v2/attachmentlinks", api_views.attachment_links, name="attachmentlinks"),
     re_path(r"^api/v2/(?P<rest>.*)$", api_views.not_found),
+    # The file behind an attachment's TemporaryUrl (and the simulator page's link).
+    path("attachments/<uuid:attachment_id>/file", views.attachment_file, name="attachment_file"),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +18,7 @@ from .models import (
     AccessToken,
     FaultSwitch,
     RefreshToken,
+    SandboxAttachment,
     SandboxClient,
     SandboxCompany,
     SandboxVoucher,
@@ -50,10 +51,12 @@ def home(request: HttpRequest) -> HttpResponse:
         services.setup_demo()
     wanted = request.GET.get("company", "")
     vouchers = SandboxVoucher.objects.select_related("company", "client").prefetch_related(
-        "rows__vat_code"
+        "rows__vat_code", "attachments"
     )
+    unmatched = SandboxAttachment.objects.filter(voucher__isnull=True).select_related("company")
     if wanted:
         vouchers = vouchers.filter(company__org_number=wanted)
+        unmatched = unmatched.filter(company__org_number=wanted)
     context = {
         "companies": [_company_facts(company) for company in SandboxCompany.objects.all()],
         "global_switch": services.fault_switch(None),
@@ -64,6 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "clients": SandboxClient.objects.order_by("client_id"),
         "vouchers": vouchers[:VOUCHERS_SHOWN],
         "voucher_total": vouchers.count(),
+        "unmatched": unmatched.defer("data")[:VOUCHERS_SHOWN],
         "shown": VOUCHERS_SHOWN,
         "wanted": wanted,
         "identity_url": request.build_absolute_uri(reverse("visma_sandbox:identity_root")).rstrip(
@@ -101,6 +105,8 @@ def control(request: HttpRequest) -> HttpResponse:
                 fail_429=_count(request, "fail_429"),
                 retry_after_seconds=_count(request, "retry_after_seconds"),
                 latency_ms=_count(request, "latency_ms"),
+                fail_attachment_upload=_count(request, "fail_attachment_upload"),
+                lose_attachment_after_store=_count(request, "lose_attachment_after_store"),
             )
             messages.success(request, f"Fault switches set for {where}.")
         elif action == "expire_tokens":
@@ -124,3 +130,12 @@ def control(request: HttpRequest) -> HttpResponse:
     except ValueError:
         messages.error(request, "Counts must be whole numbers, 0 or more.")
     return HttpResponseRedirect(reverse("visma_sandbox:home"))
+
+
+@require_GET
+def attachment_file(request: HttpRequest, attachment_id) -> HttpResponse:
+    """An uploaded attachment's file, as its TemporaryUrl gives it."""
+    attachment = get_object_or_404(SandboxAttachment, uuid=attachment_id)
+    response = HttpResponse(bytes(attachment.data), content_type=attachment.content_type)
+    response["Content-Disposition"] = f'inline; filename="{attachment.file_name}"'
+    return response

@@ -5,7 +5,8 @@ listed): the body against Visma's VoucherApi schema (2000), a voucher date and r
 each row one-sided (2000), debit equals credit to the øre (2000), a fiscal year holds the
 date (3001), that year is open and the date after the company's AccountingLockedTo (4026:
 Visma documents no code of its own for a locked year), every account exists and is active (3002), every VatCodeId is one of the company's
-VAT codes (2000), no cost centre, project or attachment the company does not have (2000).
+VAT codes (2000), no cost centre or project (none is simulated), and every attachment one
+of the company's that is not linked yet (2000).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from integrations.visma.voucher_schema import validate_voucher_payload
 from . import chart
 from .models import (
     SandboxAccount,
+    SandboxAttachment,
     SandboxClient,
     SandboxCompany,
     SandboxFiscalYear,
@@ -221,9 +223,22 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
         for name in ("CostCenterItemId1", "CostCenterItemId2", "CostCenterItemId3", "ProjectId"):
             if row.get(name):
                 unknown.append((f"Rows[{index}].{name}", f"{name} {row[name]} was not found."))
-    attachments = payload.get("Attachments") or {}
-    for attachment_id in attachments.get("AttachmentIds") or []:
-        unknown.append(("Attachments.AttachmentIds", f"Attachment {attachment_id} was not found."))
+    wanted = (payload.get("Attachments") or {}).get("AttachmentIds") or []
+    # The company's own attachments that no document has yet (attachments.py).
+    free = {
+        str(attachment.uuid)
+        for attachment in SandboxAttachment.objects.filter(
+            company=company, voucher__isnull=True, uuid__in=[value.lower() for value in wanted]
+        )
+    }
+    for attachment_id in wanted:
+        if attachment_id.lower() not in free:
+            unknown.append(
+                (
+                    "Attachments.AttachmentIds",
+                    f"Attachment {attachment_id} was not found or is already linked.",
+                )
+            )
     if unknown:
         raise VismaError(VALIDATION, "; ".join(message for _, message in unknown), errors=unknown)
 
@@ -315,6 +330,11 @@ def create_voucher(
             voucher_text=payload["VoucherText"],
             flags=flags,
         )
+        wanted = (payload.get("Attachments") or {}).get("AttachmentIds") or []
+        if wanted:
+            SandboxAttachment.objects.filter(
+                company=company, voucher__isnull=True, uuid__in=[v.lower() for v in wanted]
+            ).update(voucher=voucher, linked_utc=voucher.created_utc)
         SandboxVoucherRow.objects.bulk_create(
             SandboxVoucherRow(
                 voucher=voucher,
@@ -374,7 +394,11 @@ def serialize_voucher(voucher: SandboxVoucher) -> dict:
         "NumberAndNumberSeries": f"{voucher.series}{voucher.number}",
         "NumberSeries": voucher.series,
         "ImportedVoucherNumber": None,
-        "Attachments": {"DocumentId": str(voucher.uuid), "DocumentType": 3, "AttachmentIds": []},
+        "Attachments": {
+            "DocumentId": str(voucher.uuid),
+            "DocumentType": 3,
+            "AttachmentIds": [str(attachment.uuid) for attachment in voucher.attachments.all()],
+        },
         "ModifiedUtc": _utc(voucher.created_utc),
         "VoucherType": voucher.voucher_type,
         "SourceId": None,

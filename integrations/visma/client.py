@@ -17,6 +17,7 @@ call through `tokens.call`, which also retries once after a 401 with a refreshed
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -697,6 +698,125 @@ def create_voucher(
     )
     _shape(_VoucherIn, body, "created voucher", write=True)
     return body
+
+
+# ---------------------------------------------------------------------------- attachments
+# The Z-report PDF that documents a voucher (issue 18, item 1, integrations.visma.attachments).
+# https://eaccountingapi.vismaonline.com/swagger/ui/index#/Attachments and #/AttachmentLinks
+
+# AttachmentLinkApi.DocumentType / Attachment.AttachedDocumentType: 3 = Voucher.
+VOUCHER_DOCUMENT = 3
+
+
+class _AttachmentIn(_Shape):
+    Id: Guid
+    FileName: str | None = None
+    ContentType: str | None = None
+    # The document it is linked to (None: not linked, "unmatched").
+    DocumentId: Guid | None = None
+    AttachedDocumentType: int | None = None
+
+
+class _AttachmentLinkIn(_Shape):
+    DocumentId: Guid | None = None
+    DocumentType: int
+    AttachmentIds: list[Guid]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    id: str
+    file_name: str
+    document_id: str | None  # the linked document's id, None while unmatched
+    document_type: int | None = None
+
+
+def _check(problems: list[str]) -> None:
+    """A body that breaks Visma's schema is a defect of ours: never sent."""
+    if problems:
+        raise InvalidPayload(None, "; ".join(problems), errors=[{"Message": p} for p in problems])
+
+
+def _attachment(answer: _AttachmentIn) -> Attachment:
+    return Attachment(
+        id=str(answer.Id),
+        file_name=answer.FileName or "",
+        document_id=str(answer.DocumentId) if answer.DocumentId else None,
+        document_type=answer.AttachedDocumentType,
+    )
+
+
+def upload_attachment(
+    token: str,
+    *,
+    file_name: str,
+    data: bytes,
+    content_type: str = "application/pdf",
+    comment: str | None = None,
+) -> Attachment:
+    """POST /attachments (AttachmentUploadApi: ContentType, FileName, Data as base64).
+    Answers 201 with the Attachment; one without its Id raises UnexpectedResponse with
+    outcome_unknown=True (the file is probably stored)."""
+    payload: dict[str, Any] = {
+        "ContentType": content_type,
+        "FileName": file_name,
+        "Data": base64.b64encode(data).decode("ascii"),
+    }
+    if comment:
+        payload["Comment"] = comment
+    from .attachment_schema import validate_upload_payload
+
+    _check(validate_upload_payload(payload))
+    _status, body = _request("POST", "attachments", token, endpoint="attachments", payload=payload)
+    return _attachment(_shape(_AttachmentIn, body, "uploaded attachment", write=True))
+
+
+def list_unmatched_attachments(token: str) -> list[Attachment]:
+    """GET /attachments?includeMatched=false, every page: the attachments not linked to
+    any document yet (the "Dokumenter" inbox), without their download URLs."""
+    params = {"includeMatched": "false", "includeTemporaryUrl": "false"}
+    return [
+        _attachment(_shape(_AttachmentIn, item, "attachment"))
+        for item in _paginated(token, "attachments", endpoint="attachments", params=params)
+    ]
+
+
+def get_attachment(token: str, attachment_id: str) -> Attachment:
+    """GET /attachments/{attachmentId}: whether (and to what) it is linked."""
+    _status, body = _request(
+        "GET",
+        f"attachments/{uuid.UUID(attachment_id)}",
+        token,
+        endpoint="attachment_detail",
+        params={"includeTemporaryUrl": "false"},
+    )
+    return _attachment(_shape(_AttachmentIn, body, "attachment"))
+
+
+def link_attachments(
+    token: str,
+    *,
+    document_id: str,
+    attachment_ids: list[str],
+    document_type: int = VOUCHER_DOCUMENT,
+) -> None:
+    """POST /attachmentlinks (AttachmentLinkApi): the attachments become the document's.
+    Answers 200 with the links; one that does not name them raises UnexpectedResponse
+    with outcome_unknown=True."""
+    payload = {
+        "DocumentId": document_id,
+        "DocumentType": document_type,
+        "AttachmentIds": list(attachment_ids),
+    }
+    from .attachment_schema import validate_link_payload
+
+    _check(validate_link_payload(payload))
+    _status, body = _request(
+        "POST", "attachmentlinks", token, endpoint="attachmentlinks", payload=payload
+    )
+    answer = _shape(_AttachmentLinkIn, body, "attachment link", write=True)
+    if {str(i) for i in answer.AttachmentIds} != {i.lower() for i in attachment_ids}:
+        raise _shape_error("attachment link", "AttachmentIds differ from those sent", write=True)
 
 
 def voucher_body(voucher: Voucher, vat_code_ids: dict[str, str]) -> dict:

@@ -7,11 +7,12 @@ from .models import TransferSettings
 class TransferSettingsForm(forms.ModelForm):
     class Meta:
         model = TransferSettings
-        fields = ["interval", "lookback_days", "run_time"]
+        fields = ["interval", "lookback_days", "run_time", "attach_zreport"]
         labels = {
             "interval": _("Hvor ofte"),
             "lookback_days": _("Hent oppgjør bakover"),
             "run_time": _("Klokkeslett"),
+            "attach_zreport": _("Legg ved Z-rapport som PDF"),
         }
         help_texts = {
             "interval": _("Ukentlig: mandager. Månedlig: den 1. i måneden."),
@@ -19,6 +20,11 @@ class TransferSettingsForm(forms.ModelForm):
                 "Hvor langt tilbake dagsoppgjør som ikke er overført ennå, tas med."
             ),
             "run_time": _("Norsk tid."),
+            "attach_zreport": _(
+                "Hvert bilag får dagsoppgjøret som Z-rapport (PDF) vedlagt i Visma, som "
+                "dokumentasjon for regnskapsføreren. Feiler opplastingen, overføres bilaget "
+                "likevel, og vedlegget prøves igjen ved neste overføring."
+            ),
         }
         widgets = {
             "interval": forms.RadioSelect,

@@ -54,6 +54,8 @@ class TransferSettings(models.Model):
         _("hent oppgjør bakover"), choices=LOOKBACK_CHOICES, default=30
     )
     run_time = models.TimeField(_("klokkeslett"), default=DEFAULT_RUN_TIME)
+    # Issue 18, item 1: every voucher gets its Z-report PDF attached (attachments.py).
+    attach_zreport = models.BooleanField(_("legg ved Z-rapport som PDF"), default=True)
     # The dispatcher (scheduled-transfer issue) claims organisations whose next_run_at has
     # come; saving the settings recomputes it with schedule.next_run_after.
     next_run_at = models.DateTimeField(null=True, blank=True)
@@ -462,3 +464,49 @@ class ExportAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.settlement_id} {self.result}"
+
+
+# ------------------------------------------------------------------------------ attachments
+
+
+class VoucherAttachment(models.Model):
+    """The Z-report PDF that documents a posted voucher (issue 18, item 1): uploaded with
+    POST /attachments, then linked to the voucher with POST /attachmentlinks, after the
+    voucher is in Visma, so an upload that fails never holds the voucher back. Written only
+    by attachments.py; a row exists for every voucher posted while the switch
+    (TransferSettings.attach_zreport) was on."""
+
+    class State(models.TextChoices):
+        # Waiting for its upload (the first one, or another try after a failure).
+        PENDING = "pending", _("venter")
+        # In Visma (attachment_id known), not yet linked to the voucher.
+        UPLOADED = "uploaded", _("lastet opp")
+        LINKED = "linked", _("vedlagt")
+        # The last try failed (last_error says why); later runs try again.
+        FAILED = "failed", _("feilet")
+
+    settlement = models.OneToOneField(
+        "settlements.Settlement", models.CASCADE, related_name="visma_attachment"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    file_name = models.CharField(max_length=200)
+    # Visma's id of the uploaded attachment, kept as soon as it is known: it is never
+    # uploaded again after that.
+    attachment_id = models.CharField(max_length=64, blank=True)
+    # Write-ahead flags, as SettlementExport.in_doubt: set before the request, cleared by a
+    # definite answer. Set, the next try first looks in Visma for what the lost answer did.
+    upload_in_doubt = models.BooleanField(default=False)
+    link_in_doubt = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    linked_at = models.DateTimeField(null=True, blank=True)
+    # A run's lease on the row (attachments.claim): two runs never send it at once.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"{self.settlement_id} {self.state} {self.attachment_id or '–'}"

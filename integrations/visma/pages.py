@@ -21,7 +21,7 @@ from backoffice.ids import parse_id
 from settlements.models import Settlement
 from settlements.transfer import TransferStatus
 
-from . import client
+from . import attachments, client
 from .models import ExportRun, SettlementExport, VismaConnection
 
 if TYPE_CHECKING:
@@ -116,11 +116,17 @@ def panel_context(settlement: Settlement, request: HttpRequest) -> dict:
         # Already on its way: a second click would only queue a run that finds it taken.
         disabled = True
     posted = export if export is not None and export.posted_at is not None else None
+    attachment = attachments.status(
+        settlement, voucher_number=export.voucher_number if export is not None else ""
+    )
     return {
         "settlement": settlement,
         "export": posted,
         "payload_json": _pretty(posted.payload) if posted is not None else "",
         "response_json": _pretty(posted.response) if posted is not None else "",
+        # The Z-report PDF in Visma (attachments.py), with the same PDF to download.
+        "attachment": attachment,
+        "pdf_url": reverse("settlements:pdf", args=[settlement.pk]),
         "attempts": attempts[:MAX_ATTEMPTS_SHOWN],
         "more_attempts": len(attempts) > MAX_ATTEMPTS_SHOWN,
         "action_label": action_label,

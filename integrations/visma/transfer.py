@@ -46,7 +46,7 @@ from accounting.services import load_mapping
 from backoffice.models import Organization
 from settlements.models import Settlement
 
-from . import client, selectors, state, tokens
+from . import attachments, client, selectors, state, tokens
 from .models import ExportAttempt, ExportRun, Problem, SettlementExport, TransferSettings
 from .notifications import notify_new_problems, notify_run_failed
 from .preflight import Company, preflight, read_company
@@ -177,6 +177,10 @@ def export_organization(
     try:
         if settlements:
             _run(organization, settlements, result, run=run, dry_run=dry_run)
+        if not dry_run:
+            # The Z-reports of the vouchers just posted, and of earlier ones whose upload
+            # failed (issue 18, item 1): after the vouchers, never in their way.
+            attachments.attach_waiting(organization, settlement_ids=settlement_ids)
     except TransientRunError:
         raise
     except RunFailed as exc:
@@ -235,11 +239,14 @@ def _run(
 
     company = read_company(organization)
     mapping = load_mapping(organization)
+    attach = not dry_run and attachments.enabled(organization)
     for index, settlement in enumerate(settlements):
         outcome = export_settlement(
             settlement, mapping=mapping, company=company, run=run, dry_run=dry_run
         )
         result.outcomes.append(outcome)
+        if attach and outcome.result in ("posted", "found"):
+            attachments.expect(settlement)  # uploaded after the run's vouchers
         if run is not None:
             ExportRun.objects.filter(pk=run.pk).update(processed=index + 1)
         if outcome.result == "needs_action" and outcome.problem == Problem.ACCESS_DENIED:

@@ -23,13 +23,13 @@ from itertools import count
 from django.utils import timezone
 
 from backoffice.models import Location, Organization
-from integrations.visma.models import SettlementExport
+from integrations.visma.models import SettlementExport, VoucherAttachment
 from settlements.models import Settlement
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
 from tests.conftest import status_of
 from visma_sandbox import chart
-from visma_sandbox.models import SandboxVoucher
+from visma_sandbox.models import SandboxAttachment, SandboxVoucher
 
 State = SettlementExport.State
 
@@ -96,6 +96,7 @@ FAULT_KINDS = {
     "i": "two beat processes at once",
     "j": "search filter refused by Visma (paged without it)",
     "k": "company changed on reconnect",
+    "l": "attachment upload failing (500, or stored and its answer lost)",
 }
 
 
@@ -343,3 +344,46 @@ def due_left(batch: Batch) -> int:
         .exclude(visma_export__state=State.POSTED)
         .count()
     )
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+@dataclass
+class AttachmentCensus:
+    """The Z-report PDFs in Visma against the vouchers they document (issue 18, item 1)."""
+
+    linked: int  # vouchers with exactly their own PDF linked
+    missing: list[str]  # postable settlements whose voucher has no PDF
+    doubled: list[str]  # vouchers with more than one PDF, or a PDF of another settlement
+    spare: int  # PDFs in the company's inbox, linked to nothing
+
+    @property
+    def problems(self) -> list[str]:
+        return self.missing + self.doubled
+
+
+def attachment_census(shops: list[Shop], batch: Batch) -> AttachmentCensus:
+    companies = [shop.company for shop in shops]
+    by_voucher: dict[int, list[SandboxAttachment]] = defaultdict(list)
+    spare = 0
+    for attachment in SandboxAttachment.objects.filter(company__name__in=companies).defer("data"):
+        if attachment.voucher_id is None:
+            spare += 1
+        else:
+            by_voucher[attachment.voucher_id].append(attachment)
+    missing, doubled = [], []
+    linked = 0
+    for voucher in SandboxVoucher.objects.filter(company__name__in=companies):
+        pk = int(REFERENCE.findall(voucher.voucher_text)[0])
+        found = by_voucher.get(voucher.pk, [])
+        if pk not in batch.postable:
+            continue
+        if not found:
+            row = VoucherAttachment.objects.filter(settlement_id=pk).first()
+            missing.append(f"settlement {pk}: no PDF on {voucher} ({row})")
+        elif len(found) > 1 or any(f"_BO-{pk}_" not in a.file_name for a in found):
+            doubled.append(f"settlement {pk}: {voucher} has {[a.file_name for a in found]}")
+        else:
+            linked += 1
+    return AttachmentCensus(linked=linked, missing=missing, doubled=doubled, spare=spare)

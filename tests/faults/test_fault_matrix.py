@@ -27,13 +27,14 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from integrations.visma import client, selectors, transfer
+from integrations.visma import attachments, client, selectors, transfer
 from integrations.visma.models import (
     ExportRun,
     Problem,
     SettlementExport,
     TransferSettings,
     VismaConnection,
+    VoucherAttachment,
 )
 from integrations.visma.tasks import export_organization_task
 from settlements.models import Settlement
@@ -46,6 +47,7 @@ from .support import (
     SETTLEMENTS,
     WORKER_SETTLEMENTS,
     Shop,
+    attachment_census,
     due_left,
     populate,
     scaled,
@@ -541,3 +543,74 @@ def test_a_company_change_on_reconnect_posts_each_settlement_once(shops, connect
     assert moved.exists(), "the second half went to the new company"
     result = settle_and_count("company changed on reconnect (k)", shops, batch, Counter(k=1))
     assert_exactly_once(result, "company change")
+
+
+# --------------------------------------------------------------------------- (l)
+
+
+def test_each_voucher_goes_once_and_gets_its_z_report_once_through_upload_faults(
+    shops, monkeypatch
+):
+    """(l) The upload of the Z-report PDF fails (500, nothing stored) or is stored with its
+    answer lost, at random uploads of every organisation: every voucher still goes in the
+    first run, exactly once; the PDFs are retried on the next runs, and in the end every
+    voucher has exactly its own PDF linked, none has two, and no spare copy is left."""
+    rng = random.Random(SEED + 12)
+    batch = populate(shops, WORKER_SETTLEMENTS, rng)
+    uploads: Counter = Counter()
+    plans = {}
+    for shop in shops:
+        mine = Settlement.objects.filter(
+            pk__in=batch.postable, organization=shop.organization
+        ).count()
+        kinds = ["500"] * scaled(2, 50) + ["lost"] * scaled(2, 100)
+        positions = rng.sample(range(max(len(kinds), mine)), k=len(kinds))
+        plans[shop.organization.pk] = dict(zip(positions, kinds, strict=True))
+    injected: Counter = Counter()
+    original = client.upload_attachment
+    current: dict = {}
+
+    def upload_attachment(token, **kwargs):
+        shop = current["shop"]
+        kind = plans[shop.organization.pk].pop(uploads[shop.organization.pk], None)
+        uploads[shop.organization.pk] += 1
+        if kind == "500":
+            sandbox.set_fault(company=shop.company, fail_attachment_upload=1)
+        elif kind == "lost":
+            sandbox.set_fault(company=shop.company, lose_attachment_after_store=1)
+        if kind:
+            injected[kind] += 1
+        return original(token, **kwargs)
+
+    monkeypatch.setattr(client, "upload_attachment", upload_attachment)
+
+    for shop in shops:
+        current["shop"] = shop
+        transfer.export_organization(organization=shop.organization)
+    # No voucher waited for its PDF: all went in the first run, whatever the uploads did.
+    assert not due_left(batch)
+    waiting = VoucherAttachment.objects.exclude(state=VoucherAttachment.State.LINKED).count()
+    assert waiting == sum(injected.values())
+    for _round in range(5):
+        if not VoucherAttachment.objects.exclude(state=VoucherAttachment.State.LINKED).exists():
+            break
+        for shop in shops:
+            current["shop"] = shop
+            transfer.export_organization(organization=shop.organization)
+    assert not any(plans.values()), f"faults left unused: {plans}"
+    assert all(switch.is_quiet for switch in FaultSwitch.objects.all())
+    assert not attachments.waiting(shops[0].organization).exists()
+
+    pdfs = attachment_census(shops, batch)
+    result = settle_and_count(
+        f"attachment upload failing (l) ({injected['500']} answered 500, {injected['lost']} "
+        f"stored with the answer lost; {pdfs.linked} PDFs linked, {len(pdfs.missing)} "
+        f"missing, {len(pdfs.doubled)} doubled, {pdfs.spare} spare)",
+        shops,
+        batch,
+        Counter(l=sum(injected.values())),
+    )
+    assert_exactly_once(result, "attachment upload failing")
+    assert not pdfs.problems, "\n".join(pdfs.problems)
+    assert pdfs.linked == len(batch.postable)
+    assert pdfs.spare == 0  # a lost answer's upload was found by its name, not made again

@@ -85,3 +85,18 @@ def test_it_arms_and_clears_fault_switches(db):
         _run("sandbox_fault", "5xx")
     with pytest.raises(CommandError):
         _run("sandbox_fault", "5xx", "1", "--company", "000000000")
+
+
+def test_it_arms_the_attachment_upload_switches(db):
+    services.setup_demo()
+
+    out = _run("sandbox_fault", "attachment-5xx", "2", "--company", "912345678")
+    _run("sandbox_fault", "attachment-lose", "1", "--mode", "504")
+
+    assert "attachment-5xx=2" in out
+    switch = services.fault_switch("912345678")
+    assert switch.fail_attachment_upload == 2
+    everywhere = services.fault_switch(None)
+    assert (everywhere.lose_attachment_after_store, everywhere.lose_mode) == (1, "504")
+    _run("sandbox_fault", "clear")
+    assert services.fault_switch("912345678").is_quiet and services.fault_switch(None).is_quiet

@@ -52,6 +52,7 @@ ADMIN_PAGES = {"visma:callback", "stores", "audit_log", "two_factor"}
 # with Fjordkafé's objects by the fixtures: "settlement" -> its settlement's pk, ...).
 SAMPLE_KWARGS: dict[str, dict[str, str]] = {
     "settlements:detail": {"pk": "settlement"},
+    "settlements:pdf": {"pk": "settlement"},
     "visma:transfer_settlement": {"pk": "settlement"},
     "issue_key": {"location_id": "location"},
     "revoke_key": {"key_id": "api_key"},

@@ -86,6 +86,8 @@ def test_the_tills_names_are_escaped_on_every_page(alice, hostile, location):
     for route in routes("page"):
         response = client.get(route.url(values))
         assert response.status_code < 500, route.name
+        if response["Content-Type"] == "application/pdf":
+            continue  # the Z-report as a PDF: text drawn on a page, never read as markup
         body = response.content.decode()
         assert SCRIPT not in body, route.name
         assert "<img src=x" not in body, route.name

@@ -19,6 +19,7 @@ from integrations.visma.models import (
     ExportRun,
     SettlementExport,
     VismaConnection,
+    VoucherAttachment,
 )
 from settlements.models import Settlement
 from settlements.parsing import parse_settlement
@@ -391,3 +392,81 @@ def test_it_is_in_english_for_an_english_reader(client, alice, location, worked_
     section = panel(response.content.decode())
     assert "Voucher number" in section
     assert "found in Visma after a lost answer" in section
+
+
+# ------------------------------------------------------------------------ the Z-report in Visma
+
+
+def plain(fragment: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment)))
+
+
+def test_it_says_the_z_report_is_attached_to_the_voucher(
+    client, bob, location, worked_example, connected
+):
+    settlement = add(location, worked_example)
+    post(settlement, number="A17")
+    VoucherAttachment.objects.create(
+        settlement=settlement,
+        file_name="Z-rapport.pdf",
+        state=VoucherAttachment.State.LINKED,
+        attachment_id="3f1c8a52-6d0b-4c3e-9a41-0c6f2b7d9e10",
+        attempts=1,
+        linked_at=timezone.now(),
+    )
+    client.force_login(bob)
+
+    section = panel(detail(client, settlement))
+
+    assert "Z-rapport vedlagt" in plain(section)
+    assert "Z-rapporten (PDF) er lagt ved bilag A17 i Visma 28.11.2026 12:00." in plain(section)
+    assert f'href="/dagsoppgjor/{settlement.pk}/z-rapport.pdf"' in section
+
+
+def test_it_says_a_failed_upload_is_tried_again(client, bob, location, worked_example, connected):
+    settlement = add(location, worked_example)
+    post(settlement, number="A17")
+    VoucherAttachment.objects.create(
+        settlement=settlement,
+        file_name="Z-rapport.pdf",
+        state=VoucherAttachment.State.FAILED,
+        attempts=2,
+        last_error="An unexpected error occurred",
+    )
+    client.force_login(bob)
+
+    text = plain(panel(detail(client, settlement)))
+
+    assert "Vedlegg venter, prøves igjen" in text
+    assert (
+        "Forsøk 2 feilet (An unexpected error occurred). Bilaget er overført; Z-rapporten "
+        "prøves igjen ved neste overføring." in text
+    )
+    assert "Bilagsnummer A17" in text  # the voucher itself is in Visma
+
+
+def test_it_says_nothing_of_an_attachment_for_a_voucher_without_one(
+    client, bob, location, worked_example, connected
+):
+    settlement = add(location, worked_example)
+    post(settlement, number="A17")
+    client.force_login(bob)
+
+    assert "Z-rapport vedlagt" not in detail(client, settlement)
+    assert "Vedlegg venter" not in detail(client, settlement)
+
+
+def test_it_says_in_english_that_the_z_report_waits_for_the_next_run(
+    client, bob, location, worked_example, connected
+):
+    settlement = add(location, worked_example)
+    post(settlement, number="A17")
+    VoucherAttachment.objects.create(settlement=settlement, file_name="Z-rapport.pdf")
+    client.force_login(bob)
+
+    response = client.get(f"/dagsoppgjor/{settlement.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    text = plain(panel(response.content.decode()))
+
+    assert "Attachment waiting" in text
+    assert "The Z-report is uploaded and attached to the voucher at the next transfer." in text
+    assert "Download the Z-report (PDF)" in text

@@ -11,6 +11,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.models import AuditEvent
 from integrations.visma import services
 from integrations.visma.models import (
     TransferSettings,
@@ -240,3 +241,47 @@ def test_the_connection_repr_never_shows_tokens(org, alice):
     assert "access-1" not in repr(connection) and connection.access_token_encrypted not in repr(
         connection
     )
+
+
+@pytest.mark.django_db
+def test_the_z_report_is_attached_by_default(alice_client, org):
+    page = html(alice_client)
+
+    assert TransferSettings.for_organization(org).attach_zreport
+    assert re.search(r'<input type="checkbox" name="attach_zreport"[^>]*checked', page)
+    assert "Legg ved Z-rapport som PDF" in page
+    assert "overføres bilaget likevel" in page
+
+
+@pytest.mark.django_db
+def test_admin_switches_the_z_report_off_and_on(alice_client, org):
+    settings_ = {"interval": "daily", "lookback_days": "30", "run_time": "06:00"}
+
+    alice_client.post(PAGE, settings_)  # an unticked box is not sent
+    assert not TransferSettings.objects.get(organization=org).attach_zreport
+    assert not re.search(r'name="attach_zreport"[^>]*checked', html(alice_client))
+
+    alice_client.post(PAGE, {**settings_, "attach_zreport": "on"})
+    assert TransferSettings.objects.get(organization=org).attach_zreport
+    changes = [
+        line
+        for event in AuditEvent.objects.filter(organization=org).order_by("at", "id")
+        for line in event.details
+    ]
+    assert changes == [
+        "Legg ved Z-rapport som PDF: på → av",
+        "Legg ved Z-rapport som PDF: av → på",
+    ]
+
+
+@pytest.mark.django_db
+def test_staff_cannot_switch_the_z_report_off(bob_client, org):
+    page = html(bob_client)
+    assert re.search(r'name="attach_zreport"[^>]*disabled', page)
+
+    response = bob_client.post(
+        PAGE, {"interval": "daily", "lookback_days": "30", "run_time": "06:00"}
+    )
+
+    assert response.status_code == 403
+    assert TransferSettings.for_organization(org).attach_zreport

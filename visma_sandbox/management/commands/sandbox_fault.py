@@ -5,6 +5,8 @@
     5xx N                        answer 500 (ErrorCode 5000) to the next N API requests
     429 N [--retry-after S]      answer 429 (ErrorCode 4010) to the next N API requests
     latency MS                   wait MS milliseconds before every API answer (0: off)
+    attachment-5xx N             answer 500 to the next N POST /attachments (nothing stored)
+    attachment-lose N [--mode]   store the next N attachments, then lose the answer
     expire-tokens                every access token expires now
     revoke-refresh               every refresh token is revoked (next refresh: invalid_grant)
     quota N                      requests per minute per client and endpoint (0: default)
@@ -25,6 +27,8 @@ COUNTED = {
     "5xx": "fail_5xx",
     "429": "fail_429",
     "latency": "latency_ms",
+    "attachment-5xx": "fail_attachment_upload",
+    "attachment-lose": "lose_attachment_after_store",
 }
 ACTIONS = [*COUNTED, "show", "expire-tokens", "revoke-refresh", "quota", "clear", "reset"]
 
@@ -84,7 +88,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{name}: lose={switch.lose_after_store} ({switch.lose_mode}) "
                 f"5xx={switch.fail_5xx} 429={switch.fail_429} "
-                f"(retry-after {switch.retry_after_seconds}s) latency={switch.latency_ms}ms"
+                f"(retry-after {switch.retry_after_seconds}s) latency={switch.latency_ms}ms "
+                f"attachment-5xx={switch.fail_attachment_upload} "
+                f"attachment-lose={switch.lose_attachment_after_store}"
             )
         self.stdout.write(
             f"quota: {services.quota_per_minute()} per minute per client and endpoint"

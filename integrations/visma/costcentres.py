@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from django import forms
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from backoffice import audit
 from backoffice.models import Location, Organization
@@ -97,12 +96,15 @@ class CostCentreForm(forms.Form):
                 shown = _label(item) if item else current
                 # Shown so the admin sees what is wrong; not accepted when saved.
                 choices.append((current, _("%(item)s (ikke aktivt i Visma)") % {"item": shown}))
+            refused = self.refusal(store)
             self.fields[self.key(store)] = forms.ChoiceField(
                 label=store.name,
                 choices=choices,
                 required=False,
                 initial=current,
                 disabled=not editable,
+                # Django formats it with the value: any "%" of the store's name is kept.
+                error_messages={"invalid_choice": refused.replace("%", "%%")},
             )
         self._active = {value for value, _label_ in active}
 
@@ -110,18 +112,18 @@ class CostCentreForm(forms.Form):
     def key(store: Location) -> str:
         return f"store_{store.pk}"
 
+    @staticmethod
+    def refusal(store: Location) -> str:
+        return _("Kostnadsstedet er ikke aktivt i Visma; velg et annet for butikken %(store)s.") % {
+            "store": store.name
+        }
+
     def clean(self):
         cleaned = super().clean()
         for store in self.stores:
             value = cleaned.get(self.key(store)) or ""
             if value and value not in self._active:
-                self.add_error(
-                    self.key(store),
-                    gettext_lazy(
-                        "Kostnadsstedet er ikke aktivt i Visma; velg et annet for butikken %(store)s."
-                    )
-                    % {"store": store.name},
-                )
+                self.add_error(self.key(store), self.refusal(store))
         return cleaned
 
     def rows(self) -> list[tuple[Location, forms.BoundField]]:

@@ -115,7 +115,7 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return not self.message and all(
-            o.result in ("posted", "found", "already_posted", "would_post", "skipped")
+            o.result in ("posted", "found", "already_posted", "would_post", "skipped", "waiting")
             for o in self.outcomes
         )
 
@@ -364,7 +364,7 @@ def _export_claimed(
         )
         if step.outcome is not None:
             return step.outcome
-        voucher = step.voucher
+        voucher = step.voucher or voucher
     if problem is None:
         problem = preflight(voucher.voucher_date, voucher, company, store=settlement.location)
     if problem is not None:

@@ -337,3 +337,31 @@ def test_a_recently_timed_out_reversal_is_not_searched_for_yet(
     assert [o.result for o in result.outcomes] == ["uncertain"]
     assert vouchers_in().count() == 1
     assert status_of(corrected).state == State.FAILED
+
+
+def test_a_day_without_takings_has_nothing_to_reverse(org, location, connect, mapped, ingest):
+    connect(org)
+    empty = {
+        "register_id": "KASSE-9",
+        "z_number": 7,
+        "business_date": days_ago(1).isoformat(),
+        "sales": [],
+        "payments": [],
+    }
+    original = ingest(empty)
+    run(org)
+    assert status_of(original).state == State.POSTED and vouchers_in().count() == 0
+    sale = {
+        **empty,
+        "sales": [{"product_group": "Mat", "vat_rate": "15", "gross_amount": "115.00"}],
+        "payments": [{"method": "cash", "amount": "115.00"}],
+        "correction": True,
+    }
+    corrected = ingest_settlement(location=location, data=parse_settlement(sale)).settlement
+
+    run(org)
+
+    [voucher] = vouchers_in()  # no reversal: Visma had nothing of the first version
+    assert voucher.voucher_text.endswith(f"[BO-{corrected.pk}]")
+    assert not Reversal.objects.exists()
+    assert status_of(corrected).state == State.POSTED

@@ -185,6 +185,8 @@ class AuditEvent(models.Model):
         MAPPING_CHANGED = "mapping_changed", _("Kontooppsett endret")
         API_KEY_ISSUED = "api_key_issued", _("API-nøkkel laget")
         API_KEY_REVOKED = "api_key_revoked", _("API-nøkkel trukket tilbake")
+        SETTLEMENT_CORRECTED = "settlement_corrected", _("Dagsoppgjør korrigert")
+        COST_CENTRES = "cost_centres", _("Kostnadssteder endret")
 
     organization = models.ForeignKey(Organization, models.PROTECT, related_name="audit_events")
     at = models.DateTimeField(_("tidspunkt"), default=timezone.now)

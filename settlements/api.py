@@ -70,6 +70,7 @@ def _answer(
     *,
     corrected: bool = False,
     untouched: bool = False,
+    corrects: Settlement | None = None,
 ) -> JsonResponse:
     # A settlement stored (or replaced) just now has no transfer yet: no need to ask.
     transfer = untouched_status(settlement) if untouched else provider().status(settlement)
@@ -86,6 +87,8 @@ def _answer(
                 None if settlement.cash_difference is None else str(settlement.cash_difference)
             ),
             "url": url,
+            # A correction of a settlement that may be in the books: the version it corrects.
+            **({"corrects": corrects.pk} if corrects is not None else {}),
         },
         status=status,
         json_dumps_params=UTF8,
@@ -159,12 +162,24 @@ def settlements_endpoint(request: HttpRequest) -> JsonResponse:
         # The stored settlement did not balance, so it was never posted: the till's
         # corrected one replaces it (the old version is kept as a SettlementRevision).
         return _answer(request, result.settlement, 200, corrected=True, untouched=True)
+    if result.outcome == "correction":
+        # A new version ("correction": true): the one it corrects stays as it was, and the
+        # integration reverses its voucher before posting this one.
+        return _answer(
+            request,
+            result.settlement,
+            201,
+            corrected=True,
+            untouched=True,
+            corrects=result.settlement.corrects,
+        )
     settlement = result.settlement
     return _error(
         409,
         _(
             "Kasse {register} har allerede sendt Z-nummer {z} med annet innhold. "
-            "Et oppgjør som går i balanse blir aldri overskrevet."
+            "Et oppgjør som går i balanse blir aldri overskrevet. Send det rettede oppgjøret "
+            "med «correction»: true for å korrigere det."
         ).format(register=settlement.register_id, z=settlement.z_number),
         path="z_number",
         id=settlement.pk,

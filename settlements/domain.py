@@ -93,6 +93,10 @@ class SettlementData:
     # Filled in from the stored settlement; used in the voucher text.
     location_name: str = ""
     reference: str = ""
+    # The till says this corrects the settlement it sent before under the same register
+    # and Z-number ("correction": true): not content (never in the canonical form or its
+    # hash), but what to do with it when that one may already be in the books.
+    correction: bool = False
 
     @property
     def total_sales(self) -> Decimal:

@@ -60,3 +60,17 @@ class SettlementFilterForm(forms.Form):
         if data.get("date_to"):
             queryset = queryset.filter(business_date__lte=data["date_to"])
         return queryset
+
+
+class CorrectionForm(forms.Form):
+    """ "Korriger" on a settlement's page: the corrected settlement as a JSON file, in the
+    format the tills send (the published schema), for the same register and Z-number."""
+
+    file = forms.FileField(
+        label=_("Rettet oppgjør (JSON-fil)"),
+        help_text=_(
+            "Samme format som kassen sender (API-et), med samme kasse og Z-nummer. Er "
+            "oppgjøret allerede i Visma, motposteres bilaget og det rettede oppgjøret "
+            "overføres som nytt bilag; ingenting endres i det gamle."
+        ),
+    )

@@ -25,6 +25,13 @@ ZERO = Decimal("0.00")
 POSTABLE = {"balance_difference": 0, "hold_code": ""}
 
 
+class SettlementQuerySet(models.QuerySet):
+    def current(self) -> "SettlementQuerySet":
+        """Each register's Z-report once: the latest version, not one a correction replaced
+        (Settlement.corrects)."""
+        return self.filter(corrected_by__isnull=True)
+
+
 class Settlement(models.Model):
     """What the till said, and whether it balances. Its transfer to an accounting system
     (state, problem, voucher) belongs to the integration that makes it (settlements.transfer)."""
@@ -66,16 +73,28 @@ class Settlement(models.Model):
     payload = models.JSONField()
     content_hash = models.CharField(max_length=64)
 
+    # A settlement that may be in the books is never changed: the till (or an admin) sends
+    # a correction ("correction": true), stored as the next version of the same register
+    # and Z-number, linked to the version it corrects. The accounting integration reverses
+    # what it posted of that one and posts this one (services._corrected_version).
+    version = models.PositiveSmallIntegerField(_("versjon"), default=1)
+    corrects = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="corrected_by"
+    )
+
     received_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SettlementQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("dagsoppgjør")
         verbose_name_plural = _("dagsoppgjør")
-        ordering = ["-business_date", "location__name", "register_id", "-z_number"]
+        ordering = ["-business_date", "location__name", "register_id", "-z_number", "-version"]
         constraints = [
             models.UniqueConstraint(
-                fields=["location", "register_id", "z_number"], name="one_z_per_register"
+                fields=["location", "register_id", "z_number", "version"],
+                name="one_z_version_per_register",
             )
         ]
         indexes = [
@@ -89,6 +108,14 @@ class Settlement(models.Model):
     def reference(self) -> str:
         """Stable reference carried in the voucher text, found again when searching Visma."""
         return f"BO-{self.pk}"
+
+    @property
+    def is_superseded(self) -> bool:
+        """A later version (a correction) replaced this one."""
+        try:
+            return self.corrected_by is not None
+        except Settlement.DoesNotExist:
+            return False
 
     @property
     def is_balanced(self) -> bool:

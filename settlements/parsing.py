@@ -436,7 +436,10 @@ class SettlementIn(_Strict):
     corrected content (answer 200, corrected: true). Answers: 201 created, 200 the same
     content again, 409 the same register and z_number with other content when the stored
     one balances, 400 {errors: [{path, message}]}, 401 missing or wrong key, 413 body over
-    1 MiB."""
+    1 MiB. A settlement that balances (and may be in the books) is corrected by sending
+    the corrected one with correction: true: it is stored as a new version (answer 201,
+    corrected: true, corrects: the id of the version it corrects), and the accounting
+    integration reverses the voucher of that one and posts the corrected one."""
 
     model_config = ConfigDict(title="Dagsoppgjør (Z-report) of one register")
 
@@ -459,6 +462,14 @@ class SettlementIn(_Strict):
     pay_ins: list[CashMovementIn] | None = None
     pay_outs: list[CashMovementIn] | None = None
     counters: CountersIn | None = None
+    correction: bool | None = Field(
+        None,
+        description=(
+            "true: this corrects the settlement sent before under the same register_id and "
+            "z_number, also one that is already in the books (it is reversed and this one "
+            "posted). Without it, other content for a balanced settlement is refused (409)."
+        ),
+    )
 
     @field_validator("closed_at")
     @classmethod
@@ -529,6 +540,7 @@ def _data(body: SettlementIn) -> SettlementData:
             CashMovementData(reason=m.reason or "", amount=m.amount) for m in body.pay_outs or ()
         ),
         counters=counters,
+        correction=bool(body.correction),
     )
 
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from backoffice import audit
 from backoffice.models import Location, Register
 
 from . import limits
 from .domain import PaymentData, SaleLineData, SettlementData, rate_key, vat_disagreements
 from .models import CashMovement, Payment, SaleLine, SeenName, Settlement, SettlementRevision
-from .parsing import canonical, content_hash
+from .parsing import SettlementInvalid, canonical, content_hash, decode_body, parse_settlement
 from .texts import (
     SOURCE_MISMATCH,
     VAT_MISMATCH,
@@ -22,7 +26,7 @@ from .texts import (
     vat_mismatch_reason,
 )
 
-Outcome = Literal["created", "unchanged", "conflict", "corrected"]
+Outcome = Literal["created", "unchanged", "conflict", "corrected", "correction"]
 
 
 @dataclass(frozen=True)
@@ -32,12 +36,13 @@ class IngestResult:
 
 
 def _existing(location: Location, data: SettlementData) -> Settlement | None:
-    # Locked (inside _resent's transaction), so two corrections take turns. .order_by():
-    # the model's ordering would join the location for nothing.
+    """The latest version of this register's Z-number. Locked (inside _resent's
+    transaction), so two corrections take turns. Ordered by version only: the model's
+    ordering would join the location for nothing."""
     return (
         Settlement.objects.select_for_update()
         .filter(location=location, register_id=data.register_id, z_number=data.z_number)
-        .order_by()
+        .order_by("-version")
         .first()
     )
 
@@ -302,14 +307,54 @@ def _insert_at_once(settlement: Settlement, data: SettlementData) -> tuple[bool,
     return new_registers > 0, new_names > 0
 
 
+def _corrected_version(
+    existing: Settlement, data: SettlementData, payload: dict, digest: str, checks: Sequence[str]
+) -> Settlement:
+    """The till's correction of a settlement that may be in the books: the next version of
+    the same register and Z-number, linked to the one it corrects, which stays as it was
+    (what the till said then, and what the books got). The unique constraint on the
+    version (and the one-to-one `corrects`) decides a race between two corrections."""
+    settlement = Settlement.objects.create(
+        organization_id=existing.organization_id,
+        location_id=existing.location_id,
+        register_id=existing.register_id,
+        z_number=existing.z_number,
+        version=existing.version + 1,
+        corrects=existing,
+        **_content_fields(data, payload, digest, checks),
+    )
+    if _store_lines(settlement, data):
+        limits.check_new_names(existing.location)
+    return settlement
+
+
+# Two corrections of one Z-number at the same moment: the second sees the first's version
+# on its next try (a unique violation sends it round again), at most this many times.
+CORRECTION_TRIES = 3
+
+
 def _resent(
     location: Location, data: SettlementData, payload: dict, digest: str, checks: Sequence[str]
 ) -> IngestResult | None:
-    """This register's Z-number was stored before. The same content is "unchanged" (or
-    "corrected" when only its source's failed checks now pass); other content replaces a
-    settlement that waits for a correction ("corrected", the old version kept as a
-    SettlementRevision) and is a "conflict" for any other: a settlement that may be in
-    Visma is never overwritten."""
+    """This register's Z-number was stored before (its latest version is compared). The
+    same content is "unchanged" (or "corrected" when only its source's failed checks now
+    pass); other content replaces a settlement that waits for a correction ("corrected",
+    the old version kept as a SettlementRevision). A settlement that may be in Visma is
+    never overwritten: other content is a "conflict", unless the till says it is a
+    correction (`data.correction`), which is stored as the next version ("correction")."""
+    for attempt in range(CORRECTION_TRIES):
+        try:
+            return _resent_once(location, data, payload, digest, checks)
+        except IntegrityError:
+            # A concurrent correction stored the next version first: compare with that one.
+            if attempt == CORRECTION_TRIES - 1:
+                raise
+    return None  # pragma: no cover - the loop returns or raises
+
+
+def _resent_once(
+    location: Location, data: SettlementData, payload: dict, digest: str, checks: Sequence[str]
+) -> IngestResult | None:
     with transaction.atomic():
         existing = _existing(location, data)
         if existing is None:
@@ -326,6 +371,10 @@ def _resent(
         # is replaceable: no transfer ever takes one (an integration's due settlements are
         # postable), so nothing of it is booked.
         if existing.is_postable:
+            if data.correction:
+                return IngestResult(
+                    _corrected_version(existing, data, payload, digest, checks), "correction"
+                )
             return IngestResult(existing, "conflict")
         SettlementRevision.objects.create(
             settlement=existing,
@@ -364,6 +413,9 @@ def ingest_settlement(
         now; or the same content from a source whose checks failed before and pass now.
     conflict: this register's Z-number was stored before with other content, and that one
         is postable (it may be in Visma): nothing written.
+    correction: as conflict, but the till says it corrects that one (`data.correction`):
+        stored as its next version (Settlement.corrects), which the integration posts after
+        reversing what it posted of the one corrected.
     """
     limits.check_line_counts(sales=len(data.sales), payments=len(data.payments))
     payload = canonical(data)
@@ -395,3 +447,55 @@ def zreport_pdf(*, settlement: Settlement) -> tuple[str, bytes]:
     data = settlement.as_data()
     pdf = render_zreport_pdf(data, organization_name=settlement.organization.name)
     return zreport_filename(data), pdf
+
+
+def correct_settlement(*, settlement: Settlement, raw: bytes, user) -> IngestResult:
+    """An admin's correction of a settlement from its page: the corrected settlement as the
+    till would have sent it (its JSON, `raw`), validated exactly as the API validates a
+    body, for the same register and Z-number. Stored as the API stores a body with
+    "correction": true (ingest_settlement), and written to the audit log.
+
+    Raises SettlementInvalid naming what is wrong (nothing is stored), or
+    limits.SettlementRefused."""
+    limit = settings.SETTLEMENT_MAX_BODY_BYTES
+    if len(raw) > limit:
+        raise SettlementInvalid(
+            [{"path": "", "message": _("Filen er større enn {limit} byte.").format(limit=limit)}]
+        )
+    obj = decode_body(raw)
+    too_many = limits.line_count_errors(obj)
+    if too_many:
+        raise SettlementInvalid(too_many)
+    data = parse_settlement(obj)
+    if (data.register_id, data.z_number) != (settlement.register_id, settlement.z_number):
+        raise SettlementInvalid(
+            [
+                {
+                    "path": "z_number",
+                    "message": _(
+                        "Filen gjelder kasse {register} Z-nummer {z}, ikke kasse {own_register} "
+                        "Z-nummer {own_z}. En korrigering har samme kasse og Z-nummer."
+                    ).format(
+                        register=data.register_id,
+                        z=data.z_number,
+                        own_register=settlement.register_id,
+                        own_z=settlement.z_number,
+                    ),
+                }
+            ]
+        )
+    with transaction.atomic():
+        result = ingest_settlement(
+            location=settlement.location, data=dataclasses.replace(data, correction=True)
+        )
+        if result.outcome in ("correction", "corrected"):
+            audit.record(
+                organization=settlement.organization_id,
+                action=audit.Action.SETTLEMENT_CORRECTED,
+                actor=user,
+                details=[
+                    f"{settlement.location.name} {settlement.register_id} Z{settlement.z_number} "
+                    f"{settlement.business_date:%d.%m.%Y}: versjon {result.settlement.version}"
+                ],
+            )
+    return result

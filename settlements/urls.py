@@ -25,6 +25,7 @@ urlpatterns = [
         name="calendar_reopen",
     ),
     path("dagsoppgjor/<int:pk>/z-rapport.pdf", views.settlement_pdf, name="pdf"),
+    path("dagsoppgjor/<int:pk>/korriger/", views.correct_settlement, name="correct"),
     path("api/v1/settlements", api.settlements_endpoint, name="api"),
     path("api/v1/schema/settlement.json", api.settlement_schema, name="schema"),
 ]

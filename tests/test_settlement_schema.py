@@ -92,3 +92,13 @@ def test_it_refuses_what_the_parser_refuses(validator, worked_example, change):
     assert list(validator.iter_errors(body)), "the schema let it through"
     with pytest.raises(SettlementInvalid):
         parse_settlement(body)
+
+
+@pytest.mark.django_db
+def test_it_documents_the_correction_flag(schema, validator, worked_example):
+    correction = schema["properties"]["correction"]
+    assert {"type": "boolean"} in correction["anyOf"]
+    assert "409" in correction["description"]
+    body = {**worked_example["settlement"], "correction": True}
+    assert list(validator.iter_errors(body)) == []
+    assert list(validator.iter_errors({**body, "correction": "yes"}))

@@ -174,6 +174,17 @@ def fiscal_years(request: HttpRequest, token: AccessToken) -> JsonResponse:
     return JsonResponse(paginate(items, request.GET, type_name="FiscalYearApi"))
 
 
+@api_endpoint({"GET": SALES_READ + ACCOUNTING_READ})
+def cost_centers(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    """GET /costcenters: the company's cost centres with their items (none for a company
+    that does not use them)."""
+    items = [
+        vouchers.serialize_cost_center(centre)
+        for centre in token.company.cost_centers.prefetch_related("items")
+    ]
+    return JsonResponse(paginate(items, request.GET, type_name="CostCenterApi"))
+
+
 @api_endpoint({"GET": ACCOUNTING_READ, "POST": ACCOUNTING_WRITE})
 def voucher_list(request: SandboxRequest, token: AccessToken) -> HttpResponse:
     if request.method == "POST":
@@ -181,7 +192,7 @@ def voucher_list(request: SandboxRequest, token: AccessToken) -> HttpResponse:
     stored = (
         SandboxVoucher.objects.filter(company=token.company)
         .order_by("voucher_date", "series", "number")
-        .prefetch_related("rows__vat_code")
+        .prefetch_related("rows__vat_code", "rows__cost_center_item1")
     )
     items = [vouchers.serialize_voucher(voucher) for voucher in stored]
     return JsonResponse(paginate(items, request.GET, type_name="VoucherApi"))

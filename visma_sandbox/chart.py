@@ -155,6 +155,14 @@ class CompanySpec:
     # seen answering a fraction (0.25). One company answers each way, so the client is
     # tested against both.
     vat_rates_in_percent: bool = False
+    # Cost centres (companysettings UsesCostCenter when there are any): (name, items as
+    # (short name, name, active)). Bakeri Nord books each bakery on its own item and has
+    # one item it no longer uses.
+    cost_centers: tuple[tuple[str, tuple[tuple[str, str, bool], ...]], ...] = ()
+
+    @property
+    def uses_cost_center(self) -> bool:
+        return bool(self.cost_centers)
 
     def accounts(self) -> list[tuple[int, str, str | None]]:
         chart = {n: (n, name, vat) for n, name, vat in BASE_ACCOUNTS}
@@ -216,6 +224,16 @@ COMPANIES: list[CompanySpec] = [
         ),
         left_out_accounts=(3600,),
         users=(DEMO_USER_EMAIL, "bakeri@visma.example"),
+        cost_centers=(
+            (
+                "Avdeling",
+                (
+                    ("TORGET", "Torget", True),
+                    ("HAVNA", "Havna", True),
+                    ("GAMLEBY", "Gamlebyen", False),
+                ),
+            ),
+        ),
     ),
     CompanySpec(
         name="Kiosk Vest AS",

@@ -56,6 +56,44 @@ class SandboxVatCode(models.Model):
         return f"{(self.rate * 100).normalize():f}"
 
 
+class SandboxCostCenter(models.Model):
+    """A cost centre of a company that uses them (CostCenterApi), e.g. "Avdeling"."""
+
+    company = models.ForeignKey(
+        SandboxCompany, on_delete=models.CASCADE, related_name="cost_centers"
+    )
+    uuid = models.UUIDField(unique=True)
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=20)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["company", "number"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SandboxCostCenterItem(models.Model):
+    """An item of a cost centre (CostCenterItemApi), e.g. the store "Torget": what a
+    voucher row's CostCenterItemId1 names."""
+
+    cost_center = models.ForeignKey(
+        SandboxCostCenter, on_delete=models.CASCADE, related_name="items"
+    )
+    uuid = models.UUIDField(unique=True)
+    name = models.CharField(max_length=50)
+    short_name = models.CharField(max_length=9)
+    is_active = models.BooleanField(default=True)
+    created_utc = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cost_center", "short_name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SandboxAccount(models.Model):
     company = models.ForeignKey(SandboxCompany, on_delete=models.CASCADE, related_name="accounts")
     number = models.PositiveBigIntegerField()
@@ -245,6 +283,9 @@ class SandboxVoucherRow(models.Model):
     # null (not sent) and "" are different answers in Visma's JSON.
     transaction_text = models.CharField(max_length=60, null=True, blank=True)  # noqa: DJ001
     vat_code = models.ForeignKey(SandboxVatCode, null=True, on_delete=models.PROTECT)
+    cost_center_item1 = models.ForeignKey(
+        SandboxCostCenterItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["voucher", "position"]

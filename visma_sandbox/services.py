@@ -35,6 +35,8 @@ from .models import (
     SandboxAttachment,
     SandboxClient,
     SandboxCompany,
+    SandboxCostCenter,
+    SandboxCostCenterItem,
     SandboxFiscalYear,
     SandboxSettings,
     SandboxUser,
@@ -159,7 +161,49 @@ def _setup_company(spec: chart.CompanySpec, today: date) -> SandboxCompany:
             for year, locked in spec.years(today)
         },
     )
+    _setup_cost_centers(spec, company)
     return company
+
+
+def _setup_cost_centers(spec: chart.CompanySpec, company: SandboxCompany) -> None:
+    """The company's cost centres and their items as its spec defines them (stable ids),
+    each item's IsActive back to the spec's (a test may have changed it)."""
+    org = spec.org_number
+    centres = _sync(
+        SandboxCostCenter,
+        company,
+        "uuid",
+        {
+            chart.stable_id(org, "costcenter", name): {"number": number, "name": name}
+            for number, (name, _items) in enumerate(spec.cost_centers, start=1)
+        },
+    )
+    wanted = {}
+    for name, items in spec.cost_centers:
+        centre = centres[chart.stable_id(org, "costcenter", name)]
+        for short, item_name, active in items:
+            wanted[chart.stable_id(org, "costcenteritem", short)] = (
+                centre,
+                item_name,
+                short,
+                active,
+            )
+    existing = {
+        item.uuid: item
+        for item in SandboxCostCenterItem.objects.filter(cost_center__company=company)
+    }
+    SandboxCostCenterItem.objects.filter(
+        pk__in=[item.pk for key, item in existing.items() if key not in wanted]
+    ).delete()
+    for key, (centre, item_name, short, active) in wanted.items():
+        item = existing.get(key) or SandboxCostCenterItem(uuid=key)
+        item.cost_center, item.name, item.short_name, item.is_active = (
+            centre,
+            item_name,
+            short,
+            active,
+        )
+        item.save()
 
 
 def _sync(model, company: SandboxCompany, key: str, wanted: dict) -> dict:
@@ -295,6 +339,18 @@ def clear_faults() -> None:
         fail_attachment_upload=0,
         lose_attachment_after_store=0,
     )
+
+
+def set_cost_center_item_active(company: CompanyRef, name: str, active: bool) -> None:
+    """Deactivate (or activate) a cost centre item of a company, as its accountant would."""
+    SandboxCostCenterItem.objects.filter(
+        cost_center__company=get_company(company), name=name
+    ).update(is_active=active)
+
+
+def set_accounting_locked_to(company: CompanyRef, day: date) -> None:
+    """Lock the company's books to `day` (AccountingLockedTo), as its accountant would."""
+    SandboxCompany.objects.filter(pk=get_company(company).pk).update(accounting_locked_to=day)
 
 
 def set_company_status(company: CompanyRef, status: int) -> None:

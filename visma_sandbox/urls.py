@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v2/accounts", api_views.accounts, name="accounts"),
     path("api/v2/vatcodes", api_views.vat_codes, name="vatcodes"),
     path("api/v2/fiscalyears", api_views.fiscal_years, name="fiscalyears"),
+    path("api/v2/costcenters", api_views.cost_centers, name="costcenters"),
     path("api/v2/vouchers", api_views.voucher_list, name="vouchers"),
     path(
         "api/v2/vouchers/<uuid:fiscal_year_id>/<uuid:voucher_id>",

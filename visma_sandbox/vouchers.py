@@ -5,8 +5,9 @@ listed): the body against Visma's VoucherApi schema (2000), a voucher date and r
 each row one-sided (2000), debit equals credit to the øre (2000), a fiscal year holds the
 date (3001), that year is open and the date after the company's AccountingLockedTo (4026:
 Visma documents no code of its own for a locked year), every account exists and is active (3002), every VatCodeId is one of the company's
-VAT codes (2000), no cost centre or project (none is simulated), and every attachment one
-of the company's that is not linked yet (2000).
+VAT codes (2000), every CostCenterItemId1 one of the company's cost centre items and active
+(2000), no project (none is simulated), and every attachment one of the company's that is
+not linked yet (2000).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .models import (
     SandboxAttachment,
     SandboxClient,
     SandboxCompany,
+    SandboxCostCenter,
+    SandboxCostCenterItem,
     SandboxFiscalYear,
     SandboxVatCode,
     SandboxVoucher,
@@ -220,9 +223,22 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
             unknown.append(
                 (f"Rows[{index}].VatCodeId", f"VatCodeId {row['VatCodeId']} was not found.")
             )
-        for name in ("CostCenterItemId1", "CostCenterItemId2", "CostCenterItemId3", "ProjectId"):
+        for name in ("CostCenterItemId2", "CostCenterItemId3", "ProjectId"):
             if row.get(name):
                 unknown.append((f"Rows[{index}].{name}", f"{name} {row[name]} was not found."))
+    cost_items = _cost_center_items(company, rows)
+    for index, row in enumerate(rows):
+        wanted = (row.get("CostCenterItemId1") or "").lower()
+        if not wanted:
+            continue
+        item = cost_items.get(wanted)
+        where = f"Rows[{index}].CostCenterItemId1"
+        if item is None:
+            unknown.append((where, f"CostCenterItemId1 {row['CostCenterItemId1']} was not found."))
+        elif not (item.is_active and item.cost_center.is_active):
+            unknown.append(
+                (where, f"The cost center item {item.name} ({item.short_name}) is not active.")
+            )
     wanted = (payload.get("Attachments") or {}).get("AttachmentIds") or []
     # The company's own attachments that no document has yet (attachments.py).
     free = {
@@ -251,9 +267,28 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
                 "credit": _amount(row, "CreditAmount"),
                 "text": row.get("TransactionText"),
                 "vat_code": vat_codes.get((row.get("VatCodeId") or "").lower()),
+                "cost_center_item1": cost_items.get((row.get("CostCenterItemId1") or "").lower()),
             }
         )
     return voucher_date, checked
+
+
+def _cost_center_items(company: SandboxCompany, rows: list[dict]) -> dict:
+    """The company's cost centre items the rows name (only a company that uses cost
+    centres has any: another's CostCenterItemId1 is not found)."""
+    wanted = [
+        row["CostCenterItemId1"].lower()
+        for row in rows
+        if isinstance(row.get("CostCenterItemId1"), str) and row["CostCenterItemId1"]
+    ]
+    if not wanted:
+        return {}
+    return {
+        str(item.uuid): item
+        for item in SandboxCostCenterItem.objects.filter(
+            cost_center__company=company, uuid__in=wanted
+        ).select_related("cost_center")
+    }
 
 
 def _default_vat_codes(rows: list[dict]) -> list[dict]:
@@ -287,6 +322,7 @@ def _automatic_vat(company: SandboxCompany, rows: list[dict]) -> list[dict]:
                 "credit": vat_amount if side == "credit" else ZERO,
                 "text": row["text"],
                 "vat_code": None,
+                "cost_center_item1": row.get("cost_center_item1"),
             }
         )
     return result
@@ -345,6 +381,7 @@ def create_voucher(
                 credit=row["credit"],
                 transaction_text=row["text"],
                 vat_code=row["vat_code"],
+                cost_center_item1=row.get("cost_center_item1"),
             )
             for position, row in enumerate(rows)
         )
@@ -375,7 +412,9 @@ def serialize_voucher(voucher: SandboxVoucher) -> dict:
                 "DebitAmount": _number(row.debit),
                 "CreditAmount": _number(row.credit),
                 "TransactionText": row.transaction_text,
-                "CostCenterItemId1": None,
+                "CostCenterItemId1": (
+                    str(row.cost_center_item1.uuid) if row.cost_center_item1 else None
+                ),
                 "CostCenterItemId2": None,
                 "CostCenterItemId3": None,
                 "VatCodeId": str(row.vat_code.uuid) if row.vat_code else None,
@@ -452,6 +491,27 @@ def serialize_vat_code(vat: SandboxVatCode, company: SandboxCompany) -> dict:
     }
 
 
+def serialize_cost_center(centre: SandboxCostCenter) -> dict:
+    """CostCenterApi with its Items (CostCenterItemApi)."""
+    return {
+        "Name": centre.name,
+        "Number": centre.number,
+        "IsActive": centre.is_active,
+        "Items": [
+            {
+                "CostCenterId": str(centre.uuid),
+                "Id": str(item.uuid),
+                "Name": item.name,
+                "ShortName": item.short_name,
+                "IsActive": item.is_active,
+                "CreatedUtc": _utc(item.created_utc),
+            }
+            for item in centre.items.all()
+        ],
+        "Id": str(centre.uuid),
+    }
+
+
 def serialize_fiscal_year(year: SandboxFiscalYear) -> dict:
     return {
         "Id": str(year.uuid),
@@ -487,7 +547,7 @@ def serialize_company_settings(company: SandboxCompany) -> dict:
         "ActivatedModules": ["api_standard", "bookkeeping"],
         "CompanyIdentifier": str(company.uuid),
         "UseAutomaticVatCalculation": False,
-        "UsesCostCenter": False,
+        "UsesCostCenter": chart.spec_of(company).uses_cost_center,
         "UsesProject": False,
         "UsesTransactionText": True,
         "DomesticCurrencyRounding": 1,

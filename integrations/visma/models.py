@@ -119,6 +119,8 @@ class VismaConnection(models.Model):
 
     # The company's lock date (AccountingLockedTo) and when the chart cache was refreshed.
     accounting_locked_to = models.DateField(null=True, blank=True)
+    # CompanySettingsApi.UsesCostCenter: the company books on cost centres (costcentres.py).
+    uses_cost_center = models.BooleanField(default=False)
     company_refreshed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -378,6 +380,8 @@ class Problem:
     IN_FLIGHT = "in_flight"
     # Uncertain, and the search of Visma for it failed run after run: a person looks.
     SEARCH_FAILED = "search_failed"
+    # The cost centre item chosen for the store is inactive or gone in Visma.
+    COST_CENTER = "cost_center"
     # Visma answered 403 (access.py): the company or the user may not post; the admin
     # fixes it in Visma.
     ACCESS_DENIED = "access_denied"
@@ -510,3 +514,110 @@ class VoucherAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.settlement_id} {self.state} {self.attachment_id or '–'}"
+
+
+# ------------------------------------------------------------------------------ corrections
+
+
+class Reversal(models.Model):
+    """The reversal (motpostering) in Visma of the voucher of a settlement version that a
+    correction replaced (settlements.Settlement.corrects): every row of what was posted
+    (SettlementExport.payload, the audit copy of what Visma has) on the other side, under
+    the text "Korrigering av bilag A12 …" and its own reference ("[BO-17-K]", found again
+    after a lost answer like a settlement's). Posted exactly once, before the corrected
+    version's voucher, by corrections.py, its only writer; the same guarantees as a
+    settlement's transfer (claim, write-ahead doubt, search before posting again)."""
+
+    settlement = models.OneToOneField(
+        "settlements.Settlement", models.CASCADE, related_name="visma_reversal"
+    )
+    state = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=SettlementExport.State.choices,
+        default=SettlementExport.State.PENDING,
+    )
+    problem_code = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(_("årsak"), blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # The date it is (or was last) sent with: the reversed voucher's own date, or the first
+    # open date when that period is locked in Visma (date_moved).
+    voucher_date = models.DateField(null=True, blank=True)
+    date_moved = models.BooleanField(default=False)
+    # The company's lock date that moved it, for the page ("låst til 30.11.2026").
+    locked_to = models.DateField(null=True, blank=True)
+    visma_voucher_id = models.CharField(max_length=64, blank=True)
+    voucher_number = models.CharField(_("bilagsnummer"), max_length=64, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    found_by_search = models.BooleanField(default=False)
+    payload = models.JSONField(
+        null=True, blank=True, encoder=ExactJSONEncoder, decoder=ExactJSONDecoder
+    )
+    response = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    in_doubt = models.BooleanField(default=False)
+    failed_searches = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("motpostering")
+        verbose_name_plural = _("motposteringer")
+
+    def __str__(self) -> str:
+        return f"{self.reference} → {self.voucher_number or '–'}"
+
+    @property
+    def reference(self) -> str:
+        """The reversal's own reference in its voucher text: never the reversed settlement's
+        "[BO-17]", so a search for either finds only its own voucher."""
+        return f"BO-{self.settlement_id}-K"
+
+
+# ------------------------------------------------------------------------------ cost centres
+
+
+class VismaCostCenterItem(models.Model):
+    """An item of one of the company's cost centres (GET /costcenters), cached with the
+    chart when the company uses cost centres (companysettings UsesCostCenter)."""
+
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, related_name="visma_cost_center_items"
+    )
+    visma_id = models.UUIDField()
+    name = models.CharField(_("navn"), max_length=50)
+    short_name = models.CharField(_("kortnavn"), max_length=9, blank=True)
+    # The item's own IsActive, and its cost centre's (an inactive centre's items cannot be
+    # used either).
+    is_active = models.BooleanField(_("aktiv"), default=True)
+    cost_center_id = models.UUIDField()
+    cost_center_name = models.CharField(_("kostnadssted"), max_length=50)
+
+    class Meta:
+        verbose_name = _("kostnadssted i Visma")
+        verbose_name_plural = _("kostnadssteder i Visma")
+        ordering = ["cost_center_name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "visma_id"], name="visma_cost_center_item_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cost_center_name}: {self.name}"
+
+
+class StoreCostCenter(models.Model):
+    """The cost centre item the admin chose for a store (Oppsett > Integrasjoner): every row
+    of that store's vouchers carries it (CostCenterItemId1). Kept by Visma's id, so it
+    survives a refresh of the cache; pre-flight refuses it while it is inactive or gone."""
+
+    location = models.OneToOneField(
+        "backoffice.Location", models.CASCADE, related_name="visma_cost_center"
+    )
+    item_visma_id = models.UUIDField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.location_id} → {self.item_visma_id}"

@@ -21,7 +21,7 @@ from backoffice.ids import parse_id
 from settlements.models import Settlement
 from settlements.transfer import TransferStatus
 
-from . import attachments, client
+from . import attachments, client, corrections
 from .models import ExportRun, SettlementExport, VismaConnection
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ KEY_ORDER = [
     "DebitAmount",
     "CreditAmount",
     "VatCodeId",
+    "CostCenterItemId1",
     "TransactionText",
 ]
 
@@ -139,7 +140,16 @@ def panel_context(settlement: Settlement, request: HttpRequest) -> dict:
         ),
         # The inclusion tag has no parent context: {% csrf_token %} needs the token here.
         "csrf_token": get_token(request),
+        # A corrected settlement: original → reversal → corrected (corrections.py).
+        "chain": _chain(settlement),
     }
+
+
+def _chain(settlement: Settlement) -> list[corrections.ChainLink]:
+    links = corrections.chain_of(settlement)
+    for link in links:
+        link.payload_json = _pretty(link.payload) if link.payload else ""
+    return links
 
 
 class VismaTransfers:

@@ -3,7 +3,7 @@ data read once at the start of a run (fiscal years, lock date, chart, VAT codes)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils.formats import date_format
@@ -11,10 +11,16 @@ from django.utils.translation import gettext as _
 
 from accounting.builder import Voucher
 from accounting.catalog import Catalog
-from backoffice.models import Organization
+from backoffice.models import Location, Organization
 
 from .catalog import company_catalog
-from .models import Problem, VismaConnection, VismaFiscalYear
+from .models import (
+    Problem,
+    StoreCostCenter,
+    VismaConnection,
+    VismaCostCenterItem,
+    VismaFiscalYear,
+)
 
 
 @dataclass
@@ -24,6 +30,11 @@ class Company:
     catalog: Catalog | None
     years: list[VismaFiscalYear]
     locked_to: date | None
+    # Cost centres (costcentres.py): whether the company uses them, its items by Visma id,
+    # and the item chosen per store (Location id → item id).
+    uses_cost_center: bool = False
+    cost_center_items: dict[str, VismaCostCenterItem] = field(default_factory=dict)
+    store_cost_centers: dict[int, str] = field(default_factory=dict)
 
     @property
     def vat_code_ids(self) -> dict[str, str]:
@@ -34,12 +45,31 @@ class Company:
 
 
 def read_company(organization: Organization) -> Company:
+    locked_to, uses_cost_center = (
+        VismaConnection.objects.filter(organization=organization)
+        .values_list("accounting_locked_to", "uses_cost_center")
+        .first()
+    ) or (None, False)
+    items: dict[str, VismaCostCenterItem] = {}
+    stores: dict[int, str] = {}
+    if uses_cost_center:
+        items = {
+            str(item.visma_id): item
+            for item in VismaCostCenterItem.objects.filter(organization=organization)
+        }
+        stores = {
+            location_id: str(item_id)
+            for location_id, item_id in StoreCostCenter.objects.filter(
+                location__organization=organization
+            ).values_list("location_id", "item_visma_id")
+        }
     return Company(
         catalog=company_catalog(organization),
         years=list(VismaFiscalYear.objects.filter(organization=organization)),
-        locked_to=VismaConnection.objects.filter(organization=organization)
-        .values_list("accounting_locked_to", flat=True)
-        .first(),
+        locked_to=locked_to,
+        uses_cost_center=uses_cost_center,
+        cost_center_items=items,
+        store_cost_centers=stores,
     )
 
 
@@ -47,8 +77,34 @@ def _day(day: date) -> str:
     return date_format(day, "d.m.Y")
 
 
-def preflight(day: date, voucher: Voucher, company: Company) -> tuple[str, str] | None:
-    """What Visma would refuse, as (Problem code, Norwegian reason with what to do)."""
+def cost_center_problem(store: Location, company: Company) -> tuple[str, str] | None:
+    """The cost centre item chosen for the store is inactive (or gone) in Visma: Visma would
+    refuse every row of the voucher."""
+    if not company.uses_cost_center:
+        return None
+    chosen = company.store_cost_centers.get(store.pk)
+    if not chosen:
+        return None
+    item = company.cost_center_items.get(chosen)
+    if item is None:
+        return Problem.COST_CENTER, _(
+            "Kostnadsstedet som er valgt for butikken %(store)s, finnes ikke lenger i Visma; "
+            "velg et annet under Oppsett > Integrasjoner. Oppgjøret overføres ved neste kjøring."
+        ) % {"store": store.name}
+    if not item.is_active:
+        return Problem.COST_CENTER, _(
+            "Kostnadssted «%(item)s» er ikke aktivt i Visma; velg et annet for butikken "
+            "%(store)s under Oppsett > Integrasjoner, eller aktiver det i Visma. Oppgjøret "
+            "overføres ved neste kjøring."
+        ) % {"item": item.name, "store": store.name}
+    return None
+
+
+def preflight(
+    day: date, voucher: Voucher, company: Company, *, store: Location | None = None
+) -> tuple[str, str] | None:
+    """What Visma would refuse, as (Problem code, Norwegian reason with what to do).
+    `store`: the settlement's, whose cost centre item goes on every row."""
     if company.years:
         year = next((y for y in company.years if y.start_date <= day <= y.end_date), None)
         if year is None:
@@ -68,7 +124,7 @@ def preflight(day: date, voucher: Voucher, company: Company) -> tuple[str, str] 
         ) % {"date": _day(company.locked_to)}
     catalog = company.catalog
     if catalog is None:
-        return None
+        return cost_center_problem(store, company) if store is not None else None
     problems = []
     for number in sorted({row.account for row in voucher.rows}):
         known = catalog.accounts.get(number)
@@ -92,4 +148,4 @@ def preflight(day: date, voucher: Voucher, company: Company) -> tuple[str, str] 
             "%(problems)s. Opprett eller aktiver i Visma, eller velg en annen i "
             "Oppsett > Kontooppsett; oppgjøret overføres ved neste kjøring."
         ) % {"problems": text}
-    return None
+    return cost_center_problem(store, company) if store is not None else None

@@ -107,7 +107,8 @@ def due_settlements(
             )
             | Q(visma_export__state=State.POSTING, visma_export__updated_at__lt=stale)
         )
-        .order_by("business_date", "location_id", "register_id", "z_number")
+        # A correction after the version it corrects: that one goes (and is reversed) first.
+        .order_by("business_date", "location_id", "register_id", "z_number", "version")
     )
 
 

@@ -22,14 +22,16 @@ from django.views.decorators.debug import sensitive_variables
 from backoffice import audit
 from backoffice.models import Organization
 
-from . import access, client, crypto, oauth, tokens
+from . import access, client, costcentres, crypto, oauth, tokens
 from .models import (
     ConnectionEvent,
     PendingCompanyChange,
+    Reversal,
     SettlementExport,
     TransferSettings,
     VismaAccount,
     VismaConnection,
+    VismaCostCenterItem,
     VismaFiscalYear,
     VismaVatCode,
 )
@@ -167,6 +169,7 @@ def _store_connection(
         connection.company_name = company.name
         connection.company_org_number = company.org_number
         connection.accounting_locked_to = company.accounting_locked_to
+        connection.uses_cost_center = company.uses_cost_center
         connection.connected_by = user
         connection.connected_at = now
         connection.reconnect_notified_at = None
@@ -266,9 +269,13 @@ def uncertain_in_old_company(organization: Organization) -> int:
     """Settlements whose POST to the current company has an unknown outcome: they must be
     resolved there (found or posted) before the books may move to another company, or
     they would be searched for in, and posted again to, the new one."""
-    return SettlementExport.objects.filter(
-        settlement__organization=organization, in_doubt=True
-    ).count()
+    return (
+        SettlementExport.objects.filter(
+            settlement__organization=organization, in_doubt=True
+        ).count()
+        # A reversal in doubt (corrections.py) must be found where it may be, too.
+        + Reversal.objects.filter(settlement__organization=organization, in_doubt=True).count()
+    )
 
 
 @sensitive_variables()
@@ -406,12 +413,14 @@ def disconnect(organization: Organization, *, user=None) -> None:
         connection.connected_by = None
         connection.connected_at = None
         connection.accounting_locked_to = None
+        connection.uses_cost_center = False
         connection.company_refreshed_at = None
         connection.reconnect_notified_at = None
         connection.save()
         VismaAccount.objects.filter(organization=organization).delete()
         VismaVatCode.objects.filter(organization=organization).delete()
         VismaFiscalYear.objects.filter(organization=organization).delete()
+        VismaCostCenterItem.objects.filter(organization=organization).delete()
     # Outside the transaction: no row lock held while waiting for Visma.
     if refresh_token:
         _revoke_quietly(refresh_token)
@@ -430,6 +439,10 @@ def refresh_company_data(organization: Organization) -> ChartSummary:
     accounts = tokens.call(organization, client.list_accounts)
     vat_codes = tokens.call(organization, client.list_vat_codes)
     years = tokens.call(organization, client.list_fiscal_years)
+    # Only a company that uses cost centres is asked for them (costcentres.py).
+    cost_centers = (
+        tokens.call(organization, client.list_cost_centers) if company.uses_cost_center else []
+    )
 
     today = timezone.localdate()
     current_year = next((y.id for y in years if y.start_date <= today <= y.end_date), None)
@@ -475,10 +488,12 @@ def refresh_company_data(organization: Organization) -> ChartSummary:
             )
             for y in years
         )
+        costcentres.replace_cache(organization, cost_centers)
         VismaConnection.objects.filter(organization=organization).update(
             company_name=company.name,
             company_org_number=company.org_number,
             accounting_locked_to=company.accounting_locked_to,
+            uses_cost_center=company.uses_cost_center,
             company_refreshed_at=timezone.now(),
             updated_at=timezone.now(),
         )

@@ -46,7 +46,7 @@ from accounting.services import load_mapping
 from backoffice.models import Organization
 from settlements.models import Settlement
 
-from . import attachments, client, selectors, state, tokens
+from . import attachments, client, corrections, costcentres, selectors, state, tokens
 from .models import ExportAttempt, ExportRun, Problem, SettlementExport, TransferSettings
 from .notifications import notify_new_problems, notify_run_failed
 from .preflight import Company, preflight, read_company
@@ -72,7 +72,9 @@ class RunFailed(Exception):
 @dataclass
 class Outcome:
     settlement: Settlement
-    result: str  # posted | already_posted | found | needs_action | failed | uncertain | would_post | skipped
+    # posted | already_posted | found | needs_action | failed | uncertain | would_post | skipped
+    # | waiting (a correction waits for the voucher of the version it corrects)
+    result: str
     message: str = ""
     voucher_number: str = ""
     problem: str = ""  # the Problem code of a needs_action outcome
@@ -93,6 +95,7 @@ class Outcome:
             "failed": _("feilet"),
             "uncertain": _("usikker"),
             "skipped": _("hoppet over (tatt av en annen kjøring)"),
+            "waiting": _("venter"),
         }
         text = texts[self.result] % {"number": self.voucher_number or "–"}
         if self.message:
@@ -112,7 +115,7 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return not self.message and all(
-            o.result in ("posted", "found", "already_posted", "would_post", "skipped")
+            o.result in ("posted", "found", "already_posted", "would_post", "skipped", "waiting")
             for o in self.outcomes
         )
 
@@ -138,7 +141,7 @@ class RunResult:
             "already_posted": self.count("already_posted"),
             "needs_action": self.count("needs_action"),
             "failed": self.count("failed", "uncertain"),
-            "waiting": self.count("would_post", "skipped"),
+            "waiting": self.count("would_post", "skipped", "waiting"),
             "message": self.message,
         }
 
@@ -360,8 +363,18 @@ def _export_claimed(
             )
             % {"missing": "; ".join(exc.messages)},
         )
-    else:
-        problem = preflight(settlement.business_date, voucher, company)
+    if problem is None:
+        assert voucher is not None  # built, or the problem says why not
+        if settlement.corrects_id is not None:
+            # A correction: the voucher of the version it corrects is reversed first
+            # (corrections.py), and this one may move to the reversal's date.
+            step = corrections.before_corrected(
+                settlement, voucher, company=company, run=run, dry_run=dry_run, previous=previous
+            )
+            if step.outcome is not None:
+                return step.outcome
+            voucher = step.voucher or voucher
+        problem = preflight(voucher.voucher_date, voucher, company, store=settlement.location)
     if problem is not None:
         if dry_run:
             state.release(settlement, previous)
@@ -370,7 +383,9 @@ def _export_claimed(
         return Outcome(settlement, "needs_action", problem[1], problem=problem[0])
     assert voucher is not None  # built: each way of not building it sets a problem
 
-    payload = client.voucher_body(voucher, company.vat_code_ids)
+    payload = client.voucher_body(
+        voucher, company.vat_code_ids, cost_center_item_id=costcentres.item_for(settlement, company)
+    )
     if dry_run:
         state.release(settlement, previous)
         return Outcome(settlement, "would_post")

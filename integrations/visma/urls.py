@@ -20,6 +20,11 @@ urlpatterns = [
         name="refresh_chart",
     ),
     path(
+        "oppsett/integrasjoner/visma-eaccounting/kostnadssteder/",
+        views.cost_centres,
+        name="cost_centres",
+    ),
+    path(
         "oppsett/integrasjoner/visma-eaccounting/overfor-na/",
         views.transfer_now,
         name="transfer_now",

@@ -26,7 +26,7 @@ from backoffice.ids import parse_id
 from backoffice.tenancy import OrgRequest, admin_required, member_required
 from settlements.models import Settlement
 
-from . import client, oauth, services, tasks, tokens
+from . import client, costcentres, oauth, services, tasks, tokens
 from .forms import TransferSettingsForm
 from .models import (
     ConnectionEvent,
@@ -145,6 +145,8 @@ def integration(request: OrgRequest) -> HttpResponse:
             :HISTORY_SHOWN
         ],
         "pending_change": services.pending_change(org),
+        # Only when the company uses cost centres (costcentres.py).
+        "cost_centres": costcentres.section(org, editable=editable),
     }
     return render(request, "visma/integration.html", context)
 
@@ -331,6 +333,24 @@ def refresh_chart(request: OrgRequest) -> HttpResponse:
             % {"accounts": summary.active_accounts, "vat_codes": summary.vat_codes},
         )
     return redirect("visma:integration")
+
+
+@require_POST
+@admin_required
+def cost_centres(request: OrgRequest) -> HttpResponse:
+    """The cost centre item per store (only for a company that uses cost centres)."""
+    back = redirect(f"{reverse('visma:integration')}#kostnadssteder")
+    section = costcentres.section(request.org, editable=True, data=request.POST)
+    if section is None:
+        messages.info(request, _("Visma-selskapet bruker ikke kostnadssteder."))
+        return back
+    if not section.form.is_valid():
+        errors = [str(e) for field in section.form.errors.values() for e in field]
+        messages.error(request, " ".join(errors))
+        return back
+    costcentres.save_choices(request.org, section.form, user=request.user)
+    messages.success(request, _("Kostnadsstedene er lagret."))
+    return back
 
 
 # ---------------------------------------------------------------------------- transfer now

@@ -97,6 +97,7 @@ FAULT_KINDS = {
     "j": "search filter refused by Visma (paged without it)",
     "k": "company changed on reconnect",
     "l": "attachment upload failing (500, or stored and its answer lost)",
+    "m": "lost answer on a reversal (a correction after posting)",
 }
 
 
@@ -387,3 +388,84 @@ def attachment_census(shops: list[Shop], batch: Batch) -> AttachmentCensus:
         else:
             linked += 1
     return AttachmentCensus(linked=linked, missing=missing, doubled=doubled, spare=spare)
+
+
+# --------------------------------------------------------------------------- corrections
+
+CHAIN_REFERENCE = re.compile(r"\[BO-(\d+)(-K)?\]")
+
+
+def correct_posted(settlement: Settlement) -> Settlement:
+    """The till corrects a settlement that is in Visma: 1 kr more tips and 1 kr more on
+    its first payment (still balanced), sent again with "correction": true."""
+    body = dict(settlement.payload)
+    body["payments"] = [dict(p) for p in body["payments"]]
+    body["tips"] = str(Decimal(body["tips"]) + 1)
+    body["payments"][0]["amount"] = str(Decimal(body["payments"][0]["amount"]) + 1)
+    body["correction"] = True
+    result = ingest_settlement(location=settlement.location, data=parse_settlement(body))
+    assert result.outcome == "correction", result.outcome
+    return result.settlement
+
+
+def _rows(voucher: SandboxVoucher) -> Counter:
+    return Counter(
+        (row.account_number, row.debit, row.credit, row.vat_code_id) for row in voucher.rows.all()
+    )
+
+
+def correction_census(shops: list[Shop], batch: Batch, corrected: dict[int, int]) -> Census:
+    """What reached the simulator when `corrected` ({original pk: its correction's pk}) were
+    corrected after posting: every postable settlement once, every corrected one's reversal
+    once (its rows the original's on the other side), every correction once."""
+    from integrations.visma.models import Reversal
+
+    companies = [shop.company for shop in shops]
+    found: dict[tuple[int, bool], list[SandboxVoucher]] = defaultdict(list)
+    wrong = []
+    for voucher in SandboxVoucher.objects.filter(company__name__in=companies).prefetch_related(
+        "rows"
+    ):
+        refs = CHAIN_REFERENCE.findall(voucher.voucher_text)
+        if len(refs) != 1:
+            wrong.append(f"voucher {voucher} without one reference: {voucher.voucher_text!r}")
+            continue
+        pk, reversal = refs[0]
+        found[(int(pk), bool(reversal))].append(voucher)
+    expected = {(pk, False) for pk in batch.postable}
+    expected |= {(pk, True) for pk in corrected}
+    expected |= {(pk, False) for pk in corrected.values()}
+    duplicates = sum(len(v) - 1 for v in found.values() if len(v) > 1)
+    for key in set(found) - expected:
+        wrong.append(f"{key} must not be in Visma, yet it has {found[key]}")
+    lost = 0
+    unexplained = []
+    for key in sorted(expected):
+        if not found.get(key):
+            lost += 1
+            unexplained.append(f"{key} has no voucher")
+    for original, correction in corrected.items():
+        posted, reversals = found.get((original, False), []), found.get((original, True), [])
+        if posted and reversals:
+            flipped = Counter({(a, c, d, v): n for (a, d, c, v), n in _rows(posted[0]).items()})
+            if _rows(reversals[0]) != flipped:
+                wrong.append(f"the reversal of {original} does not mirror its voucher")
+            record = Reversal.objects.filter(settlement_id=original).first()
+            number = f"{reversals[0].series}{reversals[0].number}"
+            if record is None or record.voucher_number != number or record.in_doubt:
+                wrong.append(
+                    f"the reversal of {original} recorded {record and record.voucher_number}"
+                )
+            if not reversals[0].voucher_text.startswith(
+                f"Korrigering av bilag {posted[0].series}{posted[0].number}"
+            ):
+                wrong.append(f"the reversal of {original} does not name its voucher")
+        if status_of(correction).state != State.POSTED:
+            unexplained.append(f"correction {correction} is {status_of(correction).state}")
+    return Census(
+        vouchers=sum(len(v) for v in found.values()),
+        duplicates=duplicates,
+        lost=lost,
+        wrong=wrong,
+        unexplained=unexplained,
+    )

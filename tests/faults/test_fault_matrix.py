@@ -9,6 +9,8 @@ state that says why (issue 8, part 1).
 - Real Celery worker processes against the same live server and database: (g) a worker
   SIGKILLed in the middle of a POST, (h) Redis restarted during a run, (i) two beat
   processes at once.
+- (m) Settlements already in Visma are corrected, and the answers of reversals are lost
+  after Visma stored them: each reversal, like each voucher, is in Visma exactly once.
 
 The counts are printed at the end of the run (conftest.py); FAULT_SETTLEMENTS sets the
 volume (`make soak`).
@@ -45,9 +47,12 @@ from .processes import broker_app, fault_worker, start_throwaway_redis, stop_thr
 from .support import (
     SEED,
     SETTLEMENTS,
+    TALLY,
     WORKER_SETTLEMENTS,
     Shop,
     attachment_census,
+    correct_posted,
+    correction_census,
     due_left,
     populate,
     scaled,
@@ -614,3 +619,76 @@ def test_each_voucher_goes_once_and_gets_its_z_report_once_through_upload_faults
     assert not pdfs.problems, "\n".join(pdfs.problems)
     assert pdfs.linked == len(batch.postable)
     assert pdfs.spare == 0  # a lost answer's upload was found by its name, not made again
+
+
+# --------------------------------------------------------------------------- (m)
+
+
+def test_it_reverses_each_corrected_settlement_exactly_once_through_lost_answers(
+    shops, monkeypatch
+):
+    """(m) Posted settlements of the three organisations are corrected by their tills
+    ("correction": true). Every other reversal's answer, and one corrected voucher's, is
+    lost after Visma stored it. Afterwards each corrected settlement has exactly one
+    voucher, one reversal mirroring it ("Korrigering av bilag A…") and one corrected
+    voucher: the search after a lost answer found the reversal by its own reference."""
+    rng = random.Random(SEED + 13)
+    batch = populate(shops, WORKER_SETTLEMENTS, rng)
+    run_until_done(shops, batch)
+    assert not due_left(batch)
+    chosen = rng.sample(sorted(batch.postable), k=scaled(8, 25))
+    corrected = {
+        pk: correct_posted(Settlement.objects.select_related("location").get(pk=pk)).pk
+        for pk in chosen
+    }
+
+    real = client.create_voucher
+    lose_reversals = set(rng.sample(range(len(chosen)), k=len(chosen) // 2))
+    posts: Counter = Counter()
+    lost: Counter = Counter()
+    current: dict[str, Shop] = {}
+
+    def losing(token, payload, **kwargs):
+        text = payload["VoucherText"]
+        kind = "reversal" if text.startswith("Korrigering av bilag") else "voucher"
+        if kind == "reversal" and posts[kind] in lose_reversals:
+            sandbox.set_fault(company=current["shop"].company, lose_after_store=1)
+            lost["m"] += 1
+        elif "(korrigert, erstatter bilag" in text and not lost["a"]:
+            sandbox.set_fault(company=current["shop"].company, lose_after_store=1)
+            lost["a"] += 1
+        posts[kind] += 1
+        return real(token, payload, **kwargs)
+
+    monkeypatch.setattr(client, "create_voucher", losing)
+    for _round in range(6):
+        for shop in shops:
+            current["shop"] = shop
+            transfer.export_organization(organization=shop.organization)
+        left = Settlement.objects.filter(pk__in=corrected.values()).exclude(
+            visma_export__state=State.POSTED
+        )
+        if not left.exists():
+            break
+    assert not armed_switches(), armed_switches()
+
+    from integrations.visma.models import Reversal
+
+    found = Reversal.objects.filter(settlement__in=chosen, found_by_search=True).count()
+    assert lost["m"] == len(lose_reversals) and found == lost["m"]
+    result = correction_census(shops, batch, corrected)
+    TALLY.vouchers += result.vouchers
+    TALLY.duplicates += result.duplicates
+    TALLY.lost += result.lost
+    TALLY.unexplained += len(result.problems)
+    TALLY.fault("m", lost["m"])
+    TALLY.fault("a", lost["a"])
+    TALLY.settlements += len(corrected)
+    TALLY.postable += len(corrected)
+    TALLY.lines.append(
+        f"corrections after posting (m): {len(corrected)} corrected of {len(batch.postable)} "
+        f"posted, faults a={lost['a']}, m={lost['m']} ({found} reversals found by search); "
+        f"{result.vouchers} vouchers, {result.duplicates} duplicates, {result.lost} lost, "
+        f"{len(result.problems)} unexplained"
+    )
+    assert_exactly_once(result, "lost answer on a reversal")

@@ -3,7 +3,8 @@
 The same validation and storage as the API (parse_settlement + ingest_settlement). A file
 holds one settlement or a list of them; each is reported on its own line. Exit 1 when any
 was invalid or conflicted with one stored before (a corrected version of a stored
-settlement that did not balance replaces it, as through the API).
+settlement that did not balance replaces it, as through the API; one marked
+"correction": true is stored as the next version of a balanced one).
 """
 
 from pathlib import Path
@@ -28,19 +29,29 @@ class Command(BaseCommand):
 
     def handle(self, *args, org, location, files, **options):
         store = store_or_fail(org, location)
-        counts = {"created": 0, "unchanged": 0, "corrected": 0, "conflict": 0, "invalid": 0}
+        counts = {
+            "created": 0,
+            "unchanged": 0,
+            "corrected": 0,
+            "correction": 0,
+            "conflict": 0,
+            "invalid": 0,
+        }
         for name in files:
             for label, outcome, detail in self._import_file(store, Path(name)):
                 counts[outcome] += 1
                 line = f"{label}: {outcome}{detail}"
-                if outcome in ("created", "unchanged", "corrected"):
+                if outcome in ("created", "unchanged", "corrected", "correction"):
                     self.stdout.write(line)
                 else:
                     self.stdout.write(self.style.ERROR(line))
-        # "corrected" is named only when it happened, so the usual line stays as it was.
+        # "corrected" and "correction" are named only when they happened, so the usual line
+        # stays as it was.
         self.stdout.write(
             ", ".join(
-                f"{n} {outcome}" for outcome, n in counts.items() if n or outcome != "corrected"
+                f"{n} {outcome}"
+                for outcome, n in counts.items()
+                if n or outcome not in ("corrected", "correction")
             )
         )
         if counts["invalid"] or counts["conflict"]:
@@ -79,6 +90,11 @@ class Command(BaseCommand):
                 detail += " - stored before with other content; not overwritten"
             elif result.outcome == "corrected":
                 detail += " - replaces the stored version, which did not balance"
+            elif result.outcome == "correction":
+                detail += (
+                    f" - corrects version {settlement.version - 1} (id {settlement.corrects_id}),"
+                    " whose voucher is reversed"
+                )
             yield label, result.outcome, detail
 
 

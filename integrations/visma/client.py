@@ -171,7 +171,8 @@ class RateLimited(VismaError):
 
 
 class PeriodLocked(VismaError):
-    """4026 (voucher date in a locked period) or 4038 (the fiscal year is locked)."""
+    """4026: the voucher date is in a locked period or a locked fiscal year. Visma documents
+    no other code for a lock (https://developer.vismaonline.com/docs/error-codes)."""
 
 
 class MissingScope(VismaError):
@@ -246,7 +247,6 @@ _CODE_CLASSES: dict[int, type[VismaError]] = {
     4006: MissingScope,
     4010: RateLimited,
     4026: PeriodLocked,
-    4038: PeriodLocked,
     5000: ServerError,
 }
 

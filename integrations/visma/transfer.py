@@ -506,7 +506,6 @@ def _post(settlement: Settlement, voucher: Voucher, payload: dict, *, run) -> Ou
 # Visma's ErrorCode of a refused voucher → our problem.
 _REFUSALS = {
     4026: Problem.PERIOD_LOCKED,
-    4038: Problem.PERIOD_LOCKED,
     3001: Problem.FISCAL_YEAR_MISSING,
     3002: Problem.ACCOUNT_MISSING,
 }

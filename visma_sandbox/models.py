@@ -56,25 +56,6 @@ class SandboxVatCode(models.Model):
         return f"{(self.rate * 100).normalize():f}"
 
 
-class SandboxAccount(models.Model):
-    company = models.ForeignKey(SandboxCompany, on_delete=models.CASCADE, related_name="accounts")
-    number = models.PositiveBigIntegerField()
-    name = models.CharField(max_length=100)
-    vat_code = models.ForeignKey(
-        SandboxVatCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["company", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["company", "number"], name="sandbox_account_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.number} {self.name}"
-
-
 class SandboxFiscalYear(models.Model):
     company = models.ForeignKey(
         SandboxCompany, on_delete=models.CASCADE, related_name="fiscal_years"
@@ -89,6 +70,39 @@ class SandboxFiscalYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start_date:%Y}{' (locked)' if self.is_locked else ''}"
+
+
+class SandboxAccount(models.Model):
+    """One account of one fiscal year's chart: Visma keeps a chart per fiscal year
+    (GET /accounts/{fiscalyearId}), and a voucher is checked against the chart of the year
+    its date falls in."""
+
+    company = models.ForeignKey(SandboxCompany, on_delete=models.CASCADE, related_name="accounts")
+    fiscal_year = models.ForeignKey(
+        "SandboxFiscalYear", on_delete=models.CASCADE, related_name="accounts"
+    )
+    number = models.PositiveBigIntegerField()
+    name = models.CharField(max_length=100)
+    vat_code = models.ForeignKey(
+        SandboxVatCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    # AccountApi's rules for manual vouchers, which POST /vouchers enforces:
+    # IsBlockedForManualBooking, IsFirstCostCenterMandatory, AllowTransactionText.
+    blocked_for_manual_booking = models.BooleanField(default=False)
+    first_cost_center_mandatory = models.BooleanField(default=False)
+    allow_transaction_text = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["company", "fiscal_year", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fiscal_year", "number"], name="sandbox_account_unique_per_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
 
 
 class SandboxUser(models.Model):

@@ -23,6 +23,7 @@ from .mapping import (
     STANDARD_METHODS,
     STANDARD_RATES,
     MappingError,
+    account_warning,
     catalog_rate_percent,
     method_order,
     rate_label,
@@ -166,6 +167,7 @@ class Row:
     key_editable: bool = False
     vat_options: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     invalid: set[str] = field(default_factory=set)  # "account", "vat_code", "key"
 
     @property
@@ -257,6 +259,7 @@ class MappingPage:
         ]
         self.general_errors: list[str] = []
         self._attach(errors)
+        self._warn()
 
     # -- rows ---------------------------------------------------------------------------
 
@@ -430,6 +433,15 @@ class MappingPage:
             row.errors.append(error.message)
             last = path[-1] if len(path) > len(row.path) else "account"
             row.invalid.add("key" if row.key_editable and not row.key else last)
+
+    def _warn(self) -> None:
+        """A chosen account the accounting system would refuse our vouchers on."""
+        for section in self.sections:
+            for row in section.rows:
+                if row.account.isdigit():
+                    warning = account_warning(int(row.account), self.catalog)
+                    if warning:
+                        row.warnings.append(warning)
 
     @property
     def has_errors(self) -> bool:

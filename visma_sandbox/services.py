@@ -224,6 +224,34 @@ def set_account(company: CompanyRef, number: int, *, year: int | None = None, **
     return accounts.update(**fields)
 
 
+def add_fiscal_year(company: CompanyRef, year: int, *, locked: bool = False) -> SandboxFiscalYear:
+    """A fiscal year (the calendar year `year`) created as in Visma: its chart starts as a
+    copy of the nearest year's."""
+    company = get_company(company)
+    fiscal_year = SandboxFiscalYear.objects.create(
+        company=company,
+        uuid=chart.stable_id(company.org_number, "fiscalyear", year),
+        start_date=date(year, 1, 1),
+        end_date=date(year, 12, 31),
+        is_locked=locked,
+    )
+    others = company.fiscal_years.exclude(pk=fiscal_year.pk)
+    nearest = min(others, key=lambda y: abs(y.start_date.year - year), default=None)
+    if nearest is not None:
+        SandboxAccount.objects.bulk_create(
+            SandboxAccount(
+                company=company,
+                fiscal_year=fiscal_year,
+                **{
+                    name: getattr(account, name)
+                    for name in ("number", "vat_code_id", *ACCOUNT_FIELDS)
+                },
+            )
+            for account in nearest.accounts.all()
+        )
+    return fiscal_year
+
+
 # --- clients -------------------------------------------------------------------------------
 
 

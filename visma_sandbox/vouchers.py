@@ -214,9 +214,7 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
         )
     refused = account_rule_problems(rows, accounts)
     if refused:
-        raise VismaError(
-            ACCOUNT_RULE, "; ".join(message for _, message in refused), errors=refused
-        )
+        raise VismaError(ACCOUNT_RULE, "; ".join(message for _, message in refused), errors=refused)
 
     vat_codes = {
         str(vat.uuid): vat

@@ -21,6 +21,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -474,6 +475,12 @@ class _AccountIn(_Shape):
     IsActive: bool
     FiscalYearId: str | None = None
     VatCodeId: str | None = None
+    # The account's rules for manual vouchers (ours are manual vouchers): Visma refuses a
+    # row on a blocked account, one without a first cost centre where it is mandatory, and
+    # a row text where none is allowed. Absent: what Visma assumes without them.
+    IsBlockedForManualBooking: bool = False
+    IsFirstCostCenterMandatory: bool = False
+    AllowTransactionText: bool = True
 
 
 class _VatCodeIn(_Shape):
@@ -548,6 +555,9 @@ class Account:
     is_active: bool
     fiscal_year_id: str
     vat_code_id: str | None = None
+    blocked_for_manual_booking: bool = False
+    first_cost_center_mandatory: bool = False
+    allows_transaction_text: bool = True
 
 
 @dataclass(frozen=True)
@@ -579,10 +589,13 @@ def get_company_settings(token: str) -> CompanySettings:
     )
 
 
-def list_accounts(token: str) -> list[Account]:
-    """GET /accounts, every page."""
+def list_accounts(token: str, *, fiscal_year_id: str | None = None) -> list[Account]:
+    """The chart of accounts, every page: GET /accounts/{fiscalyearId} for one fiscal year
+    (Visma keeps a chart per year), or GET /accounts (the current year's) without one.
+    https://eaccountingapi.vismaonline.com/swagger/ui/index#!/Accounts"""
+    path = f"accounts/{fiscal_year_id}" if fiscal_year_id else "accounts"
     accounts = []
-    for item in _paginated(token, "accounts", endpoint="accounts"):
+    for item in _paginated(token, path, endpoint="accounts"):
         account = _shape(_AccountIn, item, "account")
         number = int(account.Number)
         if number < 1:
@@ -592,8 +605,11 @@ def list_accounts(token: str) -> list[Account]:
                 number=number,
                 name=account.Name,
                 is_active=account.IsActive,
-                fiscal_year_id=account.FiscalYearId or "",
+                fiscal_year_id=account.FiscalYearId or fiscal_year_id or "",
                 vat_code_id=account.VatCodeId or None,
+                blocked_for_manual_booking=account.IsBlockedForManualBooking,
+                first_cost_center_mandatory=account.IsFirstCostCenterMandatory,
+                allows_transaction_text=account.AllowTransactionText,
             )
         )
     return accounts
@@ -699,11 +715,15 @@ def create_voucher(
     return body
 
 
-def voucher_body(voucher: Voucher, vat_code_ids: dict[str, str]) -> dict:
+def voucher_body(
+    voucher: Voucher, vat_code_ids: dict[str, str], *, without_text: Collection[int] = ()
+) -> dict:
     """Visma's VoucherApi body of a provider-neutral voucher (accounting.builder).
 
     Amounts stay Decimal (sent as JSON numbers with their 2 decimals, see `dumps`); our
     VAT codes travel as Visma's VatCodeId on the sales rows (`vat_code_ids`: code → id).
+    The rows of the accounts in `without_text` (AllowTransactionText false) go without
+    their TransactionText, which Visma would refuse there; the voucher's own text stays.
     https://eaccountingapi.vismaonline.com/swagger/ui/index#!/Vouchers/Vouchers_Post"""
     rows = []
     for row in voucher.rows:
@@ -711,8 +731,9 @@ def voucher_body(voucher: Voucher, vat_code_ids: dict[str, str]) -> dict:
             "AccountNumber": row.account,
             "DebitAmount": row.debit,
             "CreditAmount": row.credit,
-            "TransactionText": row.text[:60],
         }
+        if row.account not in without_text:
+            item["TransactionText"] = row.text[:60]
         if row.vat_code:
             item["VatCodeId"] = vat_code_ids.get(row.vat_code)
         rows.append(item)

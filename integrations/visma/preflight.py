@@ -1,19 +1,20 @@
 """Pre-flight: what Visma would refuse, judged before anything is sent from the company
-data read once at the start of a run (fiscal years, lock date, chart, VAT codes)."""
+data read once at the start of a run (fiscal years, lock date, each year's chart with the
+accounts' rules for manual vouchers, VAT codes)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounting.builder import Voucher
-from accounting.catalog import Catalog
+from accounting.catalog import Catalog, KnownAccount
 from backoffice.models import Organization
 
-from .catalog import company_catalog
+from .catalog import charts, company_catalog, year_of
 from .models import Problem, VismaConnection, VismaFiscalYear
 
 
@@ -24,6 +25,8 @@ class Company:
     catalog: Catalog | None
     years: list[VismaFiscalYear]
     locked_to: date | None
+    # Every cached chart by VismaFiscalYear pk (None: read without a fiscal year).
+    charts: dict[int | None, dict[int, KnownAccount]] = field(default_factory=dict)
 
     @property
     def vat_code_ids(self) -> dict[str, str]:
@@ -31,6 +34,23 @@ class Company:
         if self.catalog is None:
             return {}
         return {code: known.external_id for code, known in self.catalog.vat_codes.items()}
+
+    def accounts_on(self, day: date) -> dict[int, KnownAccount]:
+        """The chart a voucher dated `day` meets in Visma: its fiscal year's, so a December
+        settlement posted in January is checked against December's chart. Where that chart
+        was not read (no fiscal years known), the current one."""
+        year = year_of(self.years, day)
+        if year is not None and year.pk in self.charts:
+            return self.charts[year.pk]
+        return self.catalog.accounts if self.catalog is not None else {}
+
+    def accounts_without_text(self, day: date) -> frozenset[int]:
+        """The accounts on which Visma refuses a row text (AllowTransactionText false)."""
+        return frozenset(
+            number
+            for number, known in self.accounts_on(day).items()
+            if not known.allows_transaction_text
+        )
 
 
 def read_company(organization: Organization) -> Company:
@@ -40,6 +60,7 @@ def read_company(organization: Organization) -> Company:
         locked_to=VismaConnection.objects.filter(organization=organization)
         .values_list("accounting_locked_to", flat=True)
         .first(),
+        charts=charts(organization),
     )
 
 
@@ -50,7 +71,7 @@ def _day(day: date) -> str:
 def preflight(day: date, voucher: Voucher, company: Company) -> tuple[str, str] | None:
     """What Visma would refuse, as (Problem code, Norwegian reason with what to do)."""
     if company.years:
-        year = next((y for y in company.years if y.start_date <= day <= y.end_date), None)
+        year = year_of(company.years, day)
         if year is None:
             return Problem.FISCAL_YEAR_MISSING, _(
                 "Visma-selskapet har ikke noe regnskapsår for %(day)s. Opprett regnskapsåret "
@@ -69,9 +90,11 @@ def preflight(day: date, voucher: Voucher, company: Company) -> tuple[str, str] 
     catalog = company.catalog
     if catalog is None:
         return None
+    accounts = company.accounts_on(day)
     problems = []
+    refused = []
     for number in sorted({row.account for row in voucher.rows}):
-        known = catalog.accounts.get(number)
+        known = accounts.get(number)
         if known is None:
             problems.append(
                 (Problem.ACCOUNT_MISSING, _("Konto %(n)s finnes ikke i Visma") % {"n": number})
@@ -79,6 +102,25 @@ def preflight(day: date, voucher: Voucher, company: Company) -> tuple[str, str] 
         elif not known.active:
             problems.append(
                 (Problem.ACCOUNT_MISSING, _("Konto %(n)s er inaktiv i Visma") % {"n": number})
+            )
+        elif known.blocked_for_manual_booking:
+            refused.append(
+                _(
+                    "Konto %(n)s er sperret for manuell bokføring i Visma, og bilagene fra "
+                    "Backoffice føres som manuelle bilag. Velg en annen konto i Oppsett > "
+                    "Kontooppsett, eller fjern sperren for manuell bokføring på konto %(n)s "
+                    "i Visma (Innstillinger > Kontoplan)."
+                )
+                % {"n": number}
+            )
+        elif known.first_cost_center_mandatory:
+            refused.append(
+                _(
+                    "Konto %(n)s krever kostnadssted i Visma, og Backoffice fører ikke "
+                    "kostnadssted. Velg en annen konto i Oppsett > Kontooppsett, eller slå av "
+                    "kravet om kostnadssted på konto %(n)s i Visma (Innstillinger > Kontoplan)."
+                )
+                % {"n": number}
             )
     for code in sorted({row.vat_code for row in voucher.rows if row.vat_code}):
         known_code = catalog.vat_codes.get(code)
@@ -88,8 +130,13 @@ def preflight(day: date, voucher: Voucher, company: Company) -> tuple[str, str] 
             )
     if problems:
         text = "; ".join(message for _code, message in problems)
-        return problems[0][0], _(
+        message = _(
             "%(problems)s. Opprett eller aktiver i Visma, eller velg en annen i "
             "Oppsett > Kontooppsett; oppgjøret overføres ved neste kjøring."
         ) % {"problems": text}
+        return problems[0][0], " ".join([message, *refused])
+    if refused:
+        return Problem.ACCOUNT_BLOCKED, _("%(problems)s Oppgjøret overføres ved neste kjøring.") % {
+            "problems": " ".join(refused)
+        }
     return None

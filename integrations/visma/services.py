@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.mail import send_mail
 from django.db import transaction
@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 from backoffice import audit
 from backoffice.models import Organization
 
-from . import access, client, crypto, oauth, tokens
+from . import access, catalog, client, crypto, oauth, tokens
 from .models import (
     ConnectionEvent,
     PendingCompanyChange,
@@ -420,40 +420,79 @@ def disconnect(organization: Organization, *, user=None) -> None:
 # ---------------------------------------------------------------------------- the chart
 
 
+# An open fiscal year that ended longer ago than this holds no settlement a run can still
+# take (the look-back is at most 90 days): its chart is not read.
+CHARTED_DAYS_BACK = 366
+
+
+def charted_years(years: list[client.FiscalYear], today: date) -> list[client.FiscalYear]:
+    """The fiscal years whose charts are read: the current one (the kontooppsett's) and
+    every open year with days a settlement may still have (December's, posted in
+    January). A locked year's vouchers are refused before its chart matters."""
+    current = catalog.current_year(years, today)
+    earliest = today - timedelta(days=CHARTED_DAYS_BACK)
+    return [
+        year
+        for year in years
+        if year is current
+        or (not year.is_locked and year.start_date <= today and year.end_date >= earliest)
+    ]
+
+
 def refresh_company_data(organization: Organization) -> ChartSummary:
-    """Fetch company settings, accounts, VAT codes and fiscal years and replace the cache.
+    """Fetch company settings, fiscal years, their charts and the VAT codes, and replace the
+    cache.
 
     Raises tokens.TokenUnavailable or client.VismaError; the old cache stays on failure.
     Called on connect, by the "Oppdater kontoplan fra Visma" button and before each run.
     """
     company = tokens.call(organization, client.get_company_settings)
-    accounts = tokens.call(organization, client.list_accounts)
-    vat_codes = tokens.call(organization, client.list_vat_codes)
     years = tokens.call(organization, client.list_fiscal_years)
-
     today = timezone.localdate()
-    current_year = next((y.id for y in years if y.start_date <= today <= y.end_date), None)
-    chosen: dict[int, client.Account] = {}
-    for account in accounts:
-        # /accounts may list a number once per fiscal year; the current year's entry wins.
-        if account.number not in chosen or account.fiscal_year_id == current_year:
-            chosen[account.number] = account
+    # Visma keeps a chart per fiscal year (GET /accounts/{fiscalyearId}); without any year
+    # GET /accounts is all there is.
+    charts: dict[str | None, list[client.Account]] = {}
+    for year in charted_years(years, today):
+        charts[year.id] = tokens.call(organization, client.list_accounts, fiscal_year_id=year.id)
+    if not years:
+        charts[None] = tokens.call(organization, client.list_accounts)
+    vat_codes = tokens.call(organization, client.list_vat_codes)
     unique_codes = {code.id: code for code in vat_codes}
 
     with transaction.atomic():
         VismaAccount.objects.filter(organization=organization).delete()
         VismaVatCode.objects.filter(organization=organization).delete()
         VismaFiscalYear.objects.filter(organization=organization).delete()
-        VismaAccount.objects.bulk_create(
-            VismaAccount(
-                organization=organization,
-                number=a.number,
-                name=a.name[:200],
-                is_active=a.is_active,
-                vat_code_visma_id=_uuid_or_none(a.vat_code_id),
+        stored_years = {
+            y.visma_id: y
+            for y in VismaFiscalYear.objects.bulk_create(
+                VismaFiscalYear(
+                    organization=organization,
+                    visma_id=y.id,
+                    start_date=y.start_date,
+                    end_date=y.end_date,
+                    is_locked=y.is_locked,
+                )
+                for y in years
             )
-            for a in chosen.values()
-        )
+        }
+        for year_id, accounts in charts.items():
+            # One entry per number and chart (a list that repeats one keeps the last).
+            chart = {a.number: a for a in accounts}
+            VismaAccount.objects.bulk_create(
+                VismaAccount(
+                    organization=organization,
+                    fiscal_year=stored_years[year_id] if year_id else None,
+                    number=a.number,
+                    name=a.name[:200],
+                    is_active=a.is_active,
+                    vat_code_visma_id=_uuid_or_none(a.vat_code_id),
+                    blocked_for_manual_booking=a.blocked_for_manual_booking,
+                    first_cost_center_mandatory=a.first_cost_center_mandatory,
+                    allows_transaction_text=a.allows_transaction_text,
+                )
+                for a in chart.values()
+            )
         VismaVatCode.objects.bulk_create(
             VismaVatCode(
                 organization=organization,
@@ -465,16 +504,6 @@ def refresh_company_data(organization: Organization) -> ChartSummary:
             )
             for v in unique_codes.values()
         )
-        VismaFiscalYear.objects.bulk_create(
-            VismaFiscalYear(
-                organization=organization,
-                visma_id=y.id,
-                start_date=y.start_date,
-                end_date=y.end_date,
-                is_locked=y.is_locked,
-            )
-            for y in years
-        )
         VismaConnection.objects.filter(organization=organization).update(
             company_name=company.name,
             company_org_number=company.org_number,
@@ -482,10 +511,11 @@ def refresh_company_data(organization: Organization) -> ChartSummary:
             company_refreshed_at=timezone.now(),
             updated_at=timezone.now(),
         )
+    current = catalog.current_chart(organization)
     return ChartSummary(
         company_name=company.name,
-        accounts=len(chosen),
-        active_accounts=sum(1 for a in chosen.values() if a.is_active),
+        accounts=len(current),
+        active_accounts=sum(1 for a in current.values() if a.active),
         vat_codes=len(unique_codes),
         fiscal_years=len(years),
     )

@@ -362,7 +362,11 @@ def _export_claimed(
             state.set_problem(settlement, *problem, run=run)
         return Outcome(settlement, "needs_action", problem[1], problem=problem[0])
 
-    payload = client.voucher_body(voucher, company.vat_code_ids)
+    payload = client.voucher_body(
+        voucher,
+        company.vat_code_ids,
+        without_text=company.accounts_without_text(voucher.voucher_date),
+    )
     if dry_run:
         state.release(settlement, previous)
         return Outcome(settlement, "would_post")

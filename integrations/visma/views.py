@@ -26,13 +26,12 @@ from backoffice.ids import parse_id
 from backoffice.tenancy import admin_required, member_required
 from settlements.models import Settlement
 
-from . import client, oauth, services, tasks, tokens
+from . import catalog, client, oauth, services, tasks, tokens
 from .forms import TransferSettingsForm
 from .models import (
     ConnectionEvent,
     ExportRun,
     TransferSettings,
-    VismaAccount,
     VismaConnection,
     VismaFiscalYear,
     VismaVatCode,
@@ -115,7 +114,7 @@ def integration(request: HttpRequest) -> HttpResponse:
     chart = None
     if connection and connection.company_refreshed_at:
         chart = {
-            "accounts": VismaAccount.objects.filter(organization=org, is_active=True).count(),
+            "accounts": sum(1 for a in catalog.current_chart(org).values() if a.active),
             "vat_codes": VismaVatCode.objects.filter(organization=org).count(),
             "fiscal_years": VismaFiscalYear.objects.filter(organization=org),
             "refreshed_at": connection.company_refreshed_at,

@@ -16,6 +16,7 @@ from .conftest import (
     ACCOUNTS,
     API,
     COMPANY,
+    FISCAL_2025,
     FISCAL_2026,
     FISCAL_YEARS,
     VAT_3,
@@ -60,6 +61,17 @@ def test_it_lists_accounts_with_numbers_as_integers(mocked):
     assert [a.number for a in accounts] == [1900, 1950, 2700, 3000, 3030]
     assert [a.number for a in accounts if not a.is_active] == [1950]
     assert accounts[0].fiscal_year_id == FISCAL_2026
+
+
+def test_it_lists_one_fiscal_years_chart_with_the_accounts_rules(mocked):
+    rules = {"IsBlockedForManualBooking": True, "AllowTransactionText": False}
+    blocked = {**ACCOUNTS[0], **rules, "IsFirstCostCenterMandatory": True}
+    mocked.get(f"{API}/accounts/{FISCAL_2025}", json=page([blocked, ACCOUNTS[3]]))
+    first, plain = client.list_accounts(TOKEN, fiscal_year_id=FISCAL_2025)
+    assert (first.blocked_for_manual_booking, first.first_cost_center_mandatory) == (True, True)
+    assert first.allows_transaction_text is False
+    # Absent rules are what Visma assumes: not blocked, no cost centre, texts allowed.
+    assert (plain.blocked_for_manual_booking, plain.allows_transaction_text) == (False, True)
 
 
 def test_it_lists_vat_codes_with_exact_rates(mocked):

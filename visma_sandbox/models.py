@@ -109,6 +109,9 @@ class SandboxUser(models.Model):
     """A person who signs in at the simulated Visma login page."""
 
     email = models.EmailField(unique=True)
+    # The user's id at the identity server: the `sub` claim of every token issued to them,
+    # the same whichever company they sign in to.
+    subject = models.UUIDField(default=uuid.uuid4, unique=True)
     name = models.CharField(max_length=100)
     password = models.CharField(max_length=128)  # a Django password hash
     companies = models.ManyToManyField(SandboxCompany, related_name="users")

@@ -85,7 +85,12 @@ def setup_demo() -> list[SandboxCompany]:
     for email, (name, default_org) in chart.USERS.items():
         user, _ = SandboxUser.objects.update_or_create(
             email=email,
-            defaults={"name": name, "password": password, "default_company": by_org[default_org]},
+            defaults={
+                "name": name,
+                "password": password,
+                "default_company": by_org[default_org],
+                "subject": chart.stable_id("user", "user", email),
+            },
         )
         user.companies.set([company for company in companies if email in _spec(company).users])
     FaultSwitch.objects.get_or_create(scope="global")

@@ -106,6 +106,10 @@ class VismaConnection(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     connected_at = models.DateTimeField(null=True, blank=True)
+    # The Visma user who granted the access (the tokens' `sub`; "" when unknown). Visma's
+    # identity server revokes all of a user's grants to this client at once, so a
+    # disconnect revokes only when no other organisation here holds one of theirs.
+    visma_user_id = models.CharField(max_length=100, blank=True)
 
     # Fernet tokens (see crypto.py); never the plain text. Use the properties below.
     access_token_encrypted = models.TextField(blank=True)
@@ -219,6 +223,7 @@ class PendingCompanyChange(models.Model):
     refresh_token_encrypted = models.TextField()
     expires_in = models.PositiveIntegerField()
     scope = models.CharField(max_length=500, blank=True)
+    visma_user_id = models.CharField(max_length=100, blank=True)
 
     def __repr__(self) -> str:
         return f"<PendingCompanyChange org={self.organization_id} to={self.company_org_number}>"

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -92,10 +93,10 @@ def complete_connection(
             # now on this page and not from the first night's run.
             client.check_voucher_access(pair.access_token)
     except client.AccessDenied as exc:
-        _revoke_quietly(pair.refresh_token)
+        _give_back(pair)
         raise ConnectFailed(exc.advice) from None
     except client.VismaError as exc:
-        _revoke_quietly(pair.refresh_token)
+        _give_back(pair)
         if isinstance(exc, client.MissingScope):
             message = _(
                 "Visma ga ikke tilgang til firmainnstillingene (mangler rettighet). "
@@ -108,7 +109,7 @@ def complete_connection(
         raise ConnectFailed(message) from None
 
     if problem is not None:
-        _revoke_quietly(pair.refresh_token)
+        _give_back(pair)
         raise ConnectFailed(problem)
 
     last = last_company(organization)
@@ -127,6 +128,7 @@ def complete_connection(
                 refresh_token_encrypted=crypto.encrypt(pair.refresh_token),
                 expires_in=pair.expires_in,
                 scope=pair.scope[:500],
+                visma_user_id=pair.subject,
             )
         raise CompanyChangeNeeded(company.name)
 
@@ -141,6 +143,7 @@ def complete_connection(
         refresh_token=pair.refresh_token,
         expires_in=pair.expires_in,
         scope=pair.scope,
+        visma_user_id=pair.subject,
         action=action,
     )
 
@@ -155,6 +158,7 @@ def _store_connection(
     refresh_token: str,
     expires_in: int,
     scope: str,
+    visma_user_id: str,
     action: str,
 ) -> tuple[client.CompanySettings, str | None]:
     now = timezone.now()
@@ -169,6 +173,7 @@ def _store_connection(
         connection.accounting_locked_to = company.accounting_locked_to
         connection.connected_by = user
         connection.connected_at = now
+        connection.visma_user_id = visma_user_id
         connection.reconnect_notified_at = None
         connection.set_tokens(
             access_token=access_token,
@@ -300,7 +305,7 @@ def confirm_company_change(organization: Organization, *, user) -> tuple[str, st
     )
     access_token = crypto.decrypt(pending.access_token_encrypted)
     refresh_token = crypto.decrypt(pending.refresh_token_encrypted)
-    expires_in, scope = pending.expires_in, pending.scope
+    expires_in, scope, visma_user_id = pending.expires_in, pending.scope, pending.visma_user_id
     pending.delete()
     result = _store_connection(
         organization,
@@ -310,6 +315,7 @@ def confirm_company_change(organization: Organization, *, user) -> tuple[str, st
         refresh_token=refresh_token,
         expires_in=expires_in,
         scope=scope,
+        visma_user_id=visma_user_id,
         action=ConnectionEvent.Action.COMPANY_CHANGED,
     )
     notify_company_changed(organization, user=user, old=old, new=company)
@@ -367,15 +373,57 @@ def _revoke_quietly(refresh_token: str) -> None:
         logger.warning("Visma token revocation failed: %s", exc.error)
 
 
+def grant_in_use(visma_user_id: str, *, besides: Organization | None = None) -> bool:
+    """Does an organisation here (other than `besides`) hold a grant from this Visma user?
+
+    Visma's identity server (an IdentityServer) answers a revocation by revoking every
+    refresh token the user holds for this client, in every company, so revoking one
+    organisation's would cut off all the others that user connected. A connection or a
+    sign-in waiting for a change of company whose user is not known ("": connected before
+    it was recorded, or a token that does not say) may be the same user's, and so does
+    every grant when this one's user is not known."""
+    connections = VismaConnection.objects.exclude(refresh_token_encrypted="").exclude(
+        status=VismaConnection.Status.NOT_CONNECTED
+    )
+    if besides is not None:
+        connections = connections.exclude(organization=besides)
+    cutoff = timezone.now() - timedelta(minutes=PENDING_CHANGE_MINUTES)
+    pending = PendingCompanyChange.objects.filter(created_at__gte=cutoff)
+    if visma_user_id:
+        same = Q(visma_user_id=visma_user_id) | Q(visma_user_id="")
+        connections, pending = connections.filter(same), pending.filter(same)
+    return connections.exists() or pending.exists()
+
+
 @sensitive_variables()
-def disconnect(organization: Organization, *, user=None) -> None:
-    """Revoke the grant at Visma (best effort), forget the tokens and the company's chart."""
+def _give_back(pair: oauth.TokenSet) -> None:
+    """Revoke a pair the connect will not keep, unless that would cut off a connection
+    here (grant_in_use); then it is only forgotten and expires at Visma by itself."""
+    if grant_in_use(pair.subject):
+        logger.info("Visma grant not revoked: the same Visma user's grant is in use here")
+        return
+    _revoke_quietly(pair.refresh_token)
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    # True: the access at Visma was left alone, since another organisation here holds a
+    # grant from the same Visma user; the admin removes it in Visma if they want it gone.
+    kept_at_visma: bool
+
+
+@sensitive_variables()
+def disconnect(organization: Organization, *, user=None) -> Disconnected:
+    """Forget the tokens and the company's chart, and revoke the grant at Visma (best
+    effort) unless another organisation here holds a grant from the same Visma user, which
+    Visma's revocation would end too (grant_in_use)."""
+    refresh_token = ""
     with transaction.atomic():
         connection = (
             VismaConnection.objects.select_for_update().filter(organization=organization).first()
         )
         if connection is None:
-            return
+            return Disconnected(kept_at_visma=False)
         if connection.company_name:
             record_event(
                 organization,
@@ -384,19 +432,24 @@ def disconnect(organization: Organization, *, user=None) -> None:
                 name=connection.company_name,
                 org_number=connection.company_org_number,
             )
-        if connection.status != VismaConnection.Status.NOT_CONNECTED:
-            audit.record(
-                organization=organization,
-                action=audit.Action.VISMA_DISCONNECTED,
-                actor=user,
-                details=[connection.company_name] if connection.company_name else [],
-            )
-        refresh_token = ""
         if connection.has_tokens:
             try:
                 refresh_token = connection.refresh_token
             except crypto.InvalidToken:
                 logger.warning("Undecryptable Visma tokens of %s dropped", organization.pk)
+        shared = bool(refresh_token) and grant_in_use(
+            connection.visma_user_id, besides=organization
+        )
+        if connection.status != VismaConnection.Status.NOT_CONNECTED:
+            details = [connection.company_name] if connection.company_name else []
+            if shared:
+                details.append("tilgangen hos Visma er ikke trukket tilbake (delt)")
+            audit.record(
+                organization=organization,
+                action=audit.Action.VISMA_DISCONNECTED,
+                actor=user,
+                details=details,
+            )
         connection.clear_tokens()
         connection.status = VismaConnection.Status.NOT_CONNECTED
         connection.reason = ""
@@ -405,6 +458,7 @@ def disconnect(organization: Organization, *, user=None) -> None:
         connection.company_org_number = ""
         connection.connected_by = None
         connection.connected_at = None
+        connection.visma_user_id = ""
         connection.accounting_locked_to = None
         connection.company_refreshed_at = None
         connection.reconnect_notified_at = None
@@ -412,9 +466,17 @@ def disconnect(organization: Organization, *, user=None) -> None:
         VismaAccount.objects.filter(organization=organization).delete()
         VismaVatCode.objects.filter(organization=organization).delete()
         VismaFiscalYear.objects.filter(organization=organization).delete()
+    if shared:
+        logger.info(
+            "Visma grant of organisation %s not revoked: the same Visma user's grant is in "
+            "use by another organisation",
+            organization.pk,
+        )
+        return Disconnected(kept_at_visma=True)
     # Outside the transaction: no row lock held while waiting for Visma.
     if refresh_token:
         _revoke_quietly(refresh_token)
+    return Disconnected(kept_at_visma=False)
 
 
 # ---------------------------------------------------------------------------- the chart

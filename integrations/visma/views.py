@@ -259,8 +259,23 @@ def callback(request: HttpRequest) -> HttpResponse:
 @require_POST
 @admin_required
 def disconnect(request: HttpRequest) -> HttpResponse:
-    services.disconnect(request.org, user=request.user)
+    result = services.disconnect(request.org, user=request.user)
     messages.success(request, _("Visma eAccounting er koblet fra."))
+    if result.kept_at_visma:
+        # Which other organisation is not said: it is another customer's business.
+        messages.warning(
+            request,
+            _(
+                "Backoffice har slettet sine Visma-nøkler for denne organisasjonen, men "
+                "tilgangen er ikke trukket tilbake hos Visma: en annen organisasjon i "
+                "Backoffice er koblet til Visma med den samme Visma-brukeren (eller kan "
+                "være det), og Visma trekker tilbake alle tilgangene en bruker har gitt "
+                "Backoffice på én gang. Vil du fjerne tilgangen helt, gjør du det i Visma "
+                "eAccounting under Innstillinger > Apper og utvidelser (eller Visma-brukeren "
+                "gjør det i sin oversikt over apper med tilgang); da kobles også den andre "
+                "organisasjonen fra."
+            ),
+        )
     return redirect("visma:integration")
 
 

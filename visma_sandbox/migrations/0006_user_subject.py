@@ -16,7 +16,7 @@ def stable_subjects(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("visma_sandbox", "0004_charts_per_fiscal_year_required"),
+        ("visma_sandbox", "0005_charts_per_fiscal_year_required"),
     ]
 
     operations = [

@@ -4,7 +4,7 @@ import uuid
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("visma_sandbox", "0005_user_subject"),
+        ("visma_sandbox", "0006_user_subject"),
     ]
 
     operations = [

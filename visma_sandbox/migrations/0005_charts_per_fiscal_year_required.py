@@ -1,5 +1,5 @@
 """The fiscal year of an account is required (a migration of its own: PostgreSQL does not
-alter a table with the pending trigger events of 0003's data migration)."""
+alter a table with the pending trigger events of 0004's data migration)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("visma_sandbox", "0003_charts_per_fiscal_year"),
+        ("visma_sandbox", "0004_charts_per_fiscal_year_data"),
     ]
 
     operations = [

@@ -438,7 +438,8 @@ class MappingPage:
         """A chosen account the accounting system would refuse our vouchers on."""
         for section in self.sections:
             for row in section.rows:
-                if row.account.isdigit():
+                # Only what can be an account number: the field may hold anything posted.
+                if row.account.isascii() and row.account.isdigit() and len(row.account) < 19:
                     warning = account_warning(int(row.account), self.catalog)
                     if warning:
                         row.warnings.append(warning)

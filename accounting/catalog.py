@@ -19,6 +19,12 @@ class KnownAccount:
     number: int
     name: str
     active: bool = True
+    # The accounting system's rules for a manual voucher's row on the account (Visma:
+    # IsBlockedForManualBooking, IsFirstCostCenterMandatory, AllowTransactionText). Ours
+    # are manual vouchers and carry no cost centre, so the first two refuse a transfer.
+    blocked_for_manual_booking: bool = False
+    first_cost_center_mandatory: bool = False
+    allows_transaction_text: bool = True
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from .mapping import (
     STANDARD_METHODS,
     STANDARD_RATES,
     MappingError,
+    account_warning,
     catalog_rate_percent,
     method_order,
     rate_label,
@@ -167,6 +168,7 @@ class Row:
     key_editable: bool = False
     vat_options: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     invalid: set[str] = field(default_factory=set)  # "account", "vat_code", "key"
 
     @property
@@ -258,6 +260,7 @@ class MappingPage:
         ]
         self.general_errors: list[str] = []
         self._attach(errors)
+        self._warn()
 
     # -- rows ---------------------------------------------------------------------------
 
@@ -431,6 +434,16 @@ class MappingPage:
             row.errors.append(error.message)
             last = path[-1] if len(path) > len(row.path) else "account"
             row.invalid.add("key" if row.key_editable and not row.key else last)
+
+    def _warn(self) -> None:
+        """A chosen account the accounting system would refuse our vouchers on."""
+        for section in self.sections:
+            for row in section.rows:
+                # Only what can be an account number: the field may hold anything posted.
+                if row.account.isascii() and row.account.isdigit() and len(row.account) < 19:
+                    warning = account_warning(int(row.account), self.catalog)
+                    if warning:
+                        row.warnings.append(warning)
 
     @property
     def has_errors(self) -> bool:

@@ -208,6 +208,29 @@ def account_problem(account: int, catalog: Catalog | None) -> str | None:
     return None
 
 
+def account_warning(account: int, catalog: Catalog | None) -> str | None:
+    """Why the accounting system would refuse a transfer's row on `account` although the
+    account exists and is active (a warning: the admin may be about to change it there)."""
+    if catalog is None:
+        return None
+    known = catalog.accounts.get(account)
+    if known is None or not known.active:
+        return None
+    if known.blocked_for_manual_booking:
+        return _(
+            "Konto %(account)s er sperret for manuell bokføring i %(system)s, så "
+            "dagsoppgjør som føres på den, blir ikke overført. Velg en annen konto, eller "
+            "fjern sperren i %(system)s."
+        ) % {"account": account, "system": system_name(catalog)}
+    if known.first_cost_center_mandatory:
+        return _(
+            "Konto %(account)s krever kostnadssted i %(system)s, så dagsoppgjør som føres "
+            "på den, blir bare overført fra butikker med kostnadssted valgt under Oppsett > "
+            "Integrasjoner. Velg en annen konto, eller slå av kravet i %(system)s."
+        ) % {"account": account, "system": system_name(catalog)}
+    return None
+
+
 # ---------------------------------------------------------------------------------- parsing
 
 _DIGITS = re.compile(r"[0-9]+")

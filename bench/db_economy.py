@@ -33,8 +33,13 @@ def _add_accounts(company_name: str) -> None:
     numbers = {g["account"] for g in mapping["sales_by_product_group"].values()}
     numbers |= set(mapping["payments"].values())
     company = sandbox.get_company(company_name)
+    # Each fiscal year has its own chart.
     SandboxAccount.objects.bulk_create(
-        [SandboxAccount(company=company, number=n, name=f"Benk {n}") for n in sorted(numbers)],
+        [
+            SandboxAccount(company=company, fiscal_year=year, number=n, name=f"Benk {n}")
+            for year in company.fiscal_years.all()
+            for n in sorted(numbers)
+        ],
         ignore_conflicts=True,
     )
     # The demo chart keeps a few accounts inactive (e.g. 1950) to test that check.

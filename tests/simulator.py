@@ -11,8 +11,16 @@ import secrets
 SCOPES = "ea:api offline_access ea:accounting ea:sales_readonly"
 
 
-def connect(organization, *, user, env: dict[str, str], company: str = "Fjordkafé AS") -> None:
-    """`env` holds VISMA_CLIENT_ID and VISMA_REDIRECT_URI (tests.browser.worker.visma_env)."""
+def connect(
+    organization,
+    *,
+    user,
+    env: dict[str, str],
+    company: str = "Fjordkafé AS",
+    visma_user: str = "demo@visma.example",
+) -> None:
+    """`env` holds VISMA_CLIENT_ID and VISMA_REDIRECT_URI (tests.browser.worker.visma_env);
+    `visma_user` is the simulated Visma user who signs in and allows."""
     from integrations.visma import services as visma_services
     from integrations.visma.models import TransferSettings
     from visma_sandbox import oauth as sandbox_oauth
@@ -36,7 +44,7 @@ def connect(organization, *, user, env: dict[str, str], company: str = "Fjordkaf
     )
     code = sandbox_oauth.issue_code(
         request,
-        user=SandboxUser.objects.get(email="demo@visma.example"),
+        user=SandboxUser.objects.get(email=visma_user),
         company=sandbox.get_company(company),
     )
     visma_services.complete_connection(

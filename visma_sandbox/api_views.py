@@ -150,15 +150,34 @@ def company_settings(request: HttpRequest, token: AccessToken) -> JsonResponse:
     return JsonResponse(vouchers.serialize_company_settings(token.company))
 
 
-@api_endpoint({"GET": ACCOUNTING_READ})
-def accounts(request: HttpRequest, token: AccessToken) -> JsonResponse:
-    company = token.company
-    year = vouchers.current_fiscal_year(company, _today())
+def _chart(request: HttpRequest, year) -> JsonResponse:
     items = [
         vouchers.serialize_account(account, year)
-        for account in company.accounts.select_related("vat_code")
+        for account in year.accounts.select_related("vat_code")
     ]
     return JsonResponse(paginate(items, request.GET, type_name="AccountApi"))
+
+
+@api_endpoint({"GET": ACCOUNTING_READ})
+def accounts(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    """GET /accounts: the chart of the current fiscal year (Visma keeps one per year)."""
+    year = vouchers.current_fiscal_year(token.company, _today())
+    if year is None:
+        return JsonResponse(paginate([], request.GET, type_name="AccountApi"))
+    return _chart(request, year)
+
+
+@api_endpoint({"GET": ACCOUNTING_READ})
+def accounts_of_year(request: HttpRequest, token: AccessToken, fiscal_year_id) -> JsonResponse:
+    """GET /accounts/{fiscalyearId}: the chart of that fiscal year."""
+    year = token.company.fiscal_years.filter(uuid=fiscal_year_id).first()
+    if year is None:
+        raise VismaError(
+            vouchers.FISCAL_YEAR_MISSING,
+            f"FiscalYearDoesNotExist: there is no fiscal year {fiscal_year_id}.",
+            errors=[("fiscalyearId", "No fiscal year")],
+        )
+    return _chart(request, year)
 
 
 @api_endpoint({"GET": ACCOUNTING_READ})

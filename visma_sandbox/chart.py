@@ -148,6 +148,9 @@ class CompanySpec:
     email: str
     fiscal_years: tuple[tuple[int, bool], ...]
     inactive_account: int
+    # IsBlockedForManualBooking: the supplier ledger (2400) takes its entries from
+    # supplier invoices, so the demo blocks it for vouchers, to show the check.
+    blocked_accounts: tuple[int, ...] = (2400,)
     extra_accounts: tuple[tuple[int, str, str | None], ...] = ()
     left_out_accounts: tuple[int, ...] = ()
     users: tuple[str, ...] = field(default=(DEMO_USER_EMAIL,))

@@ -94,25 +94,6 @@ class SandboxCostCenterItem(models.Model):
         return self.name
 
 
-class SandboxAccount(models.Model):
-    company = models.ForeignKey(SandboxCompany, on_delete=models.CASCADE, related_name="accounts")
-    number = models.PositiveBigIntegerField()
-    name = models.CharField(max_length=100)
-    vat_code = models.ForeignKey(
-        SandboxVatCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["company", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["company", "number"], name="sandbox_account_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.number} {self.name}"
-
-
 class SandboxFiscalYear(models.Model):
     company = models.ForeignKey(
         SandboxCompany, on_delete=models.CASCADE, related_name="fiscal_years"
@@ -129,10 +110,46 @@ class SandboxFiscalYear(models.Model):
         return f"{self.start_date:%Y}{' (locked)' if self.is_locked else ''}"
 
 
+class SandboxAccount(models.Model):
+    """One account of one fiscal year's chart: Visma keeps a chart per fiscal year
+    (GET /accounts/{fiscalyearId}), and a voucher is checked against the chart of the year
+    its date falls in."""
+
+    company = models.ForeignKey(SandboxCompany, on_delete=models.CASCADE, related_name="accounts")
+    fiscal_year = models.ForeignKey(
+        "SandboxFiscalYear", on_delete=models.CASCADE, related_name="accounts"
+    )
+    number = models.PositiveBigIntegerField()
+    name = models.CharField(max_length=100)
+    vat_code = models.ForeignKey(
+        SandboxVatCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    # AccountApi's rules for manual vouchers, which POST /vouchers enforces:
+    # IsBlockedForManualBooking, IsFirstCostCenterMandatory, AllowTransactionText.
+    blocked_for_manual_booking = models.BooleanField(default=False)
+    first_cost_center_mandatory = models.BooleanField(default=False)
+    allow_transaction_text = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["company", "fiscal_year", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fiscal_year", "number"], name="sandbox_account_unique_per_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
 class SandboxUser(models.Model):
     """A person who signs in at the simulated Visma login page."""
 
     email = models.EmailField(unique=True)
+    # The user's id at the identity server: the `sub` claim of every token issued to them,
+    # the same whichever company they sign in to.
+    subject = models.UUIDField(default=uuid.uuid4, unique=True)
     name = models.CharField(max_length=100)
     password = models.CharField(max_length=128)  # a Django password hash
     companies = models.ManyToManyField(SandboxCompany, related_name="users")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import uuid
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -223,11 +225,43 @@ def _lifetime(client: SandboxClient) -> int:
     return client.access_token_lifetime or conf.access_token_seconds()
 
 
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def access_token_jwt(
+    *, client: SandboxClient, subject: uuid.UUID, scope: str, lifetime: int
+) -> str:
+    """An access token as IdentityServer issues them: a signed JWT whose claims name the
+    client and the user (`sub`, the same for every company the user signs in to). The API
+    still looks the token up by its hash (so it can be revoked); the signature (HS256 with
+    a key of the simulator's own) only makes it a well-formed JWT."""
+    now = int(timezone.now().timestamp())
+    header = {"alg": "HS256", "typ": "JWT"}
+    claims = {
+        "iss": "visma-sandbox",
+        "nbf": now,
+        "iat": now,
+        "exp": now + lifetime,
+        "client_id": client.client_id,
+        "sub": str(subject),
+        "scope": scope.split(),
+        "jti": secrets.token_hex(16),
+    }
+    signed = ".".join(
+        _b64(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
+    )
+    key = hashlib.sha256(f"visma-sandbox:{settings.SECRET_KEY}".encode()).digest()
+    signature = hmac.new(key, signed.encode("ascii"), hashlib.sha256).digest()
+    return f"{signed}.{_b64(signature)}"
+
+
 def _issue(
     *, client: SandboxClient, user_id: int, company_id: int, scope: str, grant_id: uuid.UUID
 ) -> dict:
     lifetime = _lifetime(client)
-    access = new_token()
+    subject = SandboxUser.objects.values_list("subject", flat=True).get(pk=user_id)
+    access = access_token_jwt(client=client, subject=subject, scope=scope, lifetime=lifetime)
     AccessToken.objects.create(
         token_hash=hash_token(access),
         client=client,
@@ -350,18 +384,30 @@ def refresh(*, client: SandboxClient, refresh_token: str, scope: str = "") -> di
 
 
 def revoke(*, client: SandboxClient, token: str, token_type_hint: str = "") -> None:
-    """RFC 7009. A refresh token takes its whole grant with it (its access tokens too); an
+    """RFC 7009, as IdentityServer implements it: revoking a refresh token removes every
+    refresh token the same user holds for the same client, and their (reference) access
+    tokens, whichever company each was issued for (IdentityServer's
+    TokenRevocationResponseGenerator: RemoveRefreshTokensAsync(subjectId, clientId)). So a
+    user who connected two companies to one integration and revokes one cuts off both. An
     access token goes alone. Unknown tokens, or another client's, change nothing."""
     if token_type_hint not in ("", "access_token", "refresh_token"):
         raise OAuthError("unsupported_token_type")
     token_hash = hash_token(token)
     found = RefreshToken.objects.filter(token_hash=token_hash, client=client).first()
     if found is not None:
-        _revoke_grant(found.grant_id)
+        _revoke_user(client=client, user_id=found.user_id)
         return
     AccessToken.objects.filter(
         token_hash=token_hash, client=client, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
+
+
+def _revoke_user(*, client: SandboxClient, user_id: int) -> None:
+    now = timezone.now()
+    for model in (AccessToken, RefreshToken):
+        model.objects.filter(client=client, user_id=user_id, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
 
 
 # --- bearer tokens at the API --------------------------------------------------------------

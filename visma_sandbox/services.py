@@ -9,6 +9,7 @@ services.set_fault(company="912345678", lose_after_store=1)
 services.set_fault(fail_attachment_upload=1)            # next POST /attachments: 500
 services.expire_access_tokens()                         # every access token, now
 services.revoke_refresh_tokens(company="912345678")     # next refresh: invalid_grant
+services.set_account("912345678", 1902, year=2027, blocked_for_manual_booking=True)
 services.set_quota(5)                                   # 5 requests/min/client/endpoint
 services.reset_sandbox()                                # back to a fresh demo
 """
@@ -89,7 +90,12 @@ def setup_demo() -> list[SandboxCompany]:
     for email, (name, default_org) in chart.USERS.items():
         user, _ = SandboxUser.objects.update_or_create(
             email=email,
-            defaults={"name": name, "password": password, "default_company": by_org[default_org]},
+            defaults={
+                "name": name,
+                "password": password,
+                "default_company": by_org[default_org],
+                "subject": chart.stable_id("user", "user", email),
+            },
         )
         user.companies.set([company for company in companies if email in _spec(company).users])
     FaultSwitch.objects.get_or_create(scope="global")
@@ -121,7 +127,7 @@ def _setup_company(spec: chart.CompanySpec, today: date) -> SandboxCompany:
     # In bulk: tests set the demo up for every test, so this must be quick.
     vat_codes = _sync(
         SandboxVatCode,
-        company,
+        {"company": company},
         "code",
         {
             code: {
@@ -135,22 +141,9 @@ def _setup_company(spec: chart.CompanySpec, today: date) -> SandboxCompany:
             for code, description, rate, related in chart.VAT_CODES
         },
     )
-    _sync(
-        SandboxAccount,
-        company,
-        "number",
-        {
-            number: {
-                "name": name,
-                "vat_code": vat_codes[vat] if vat else None,
-                "is_active": number != spec.inactive_account,
-            }
-            for number, name, vat in spec.accounts()
-        },
-    )
-    _sync(
+    years = _sync(
         SandboxFiscalYear,
-        company,
+        {"company": company},
         "uuid",
         {
             chart.stable_id(org, "fiscalyear", year): {
@@ -161,6 +154,24 @@ def _setup_company(spec: chart.CompanySpec, today: date) -> SandboxCompany:
             for year, locked in spec.years(today)
         },
     )
+    # Visma keeps a chart per fiscal year; the demo's years start out alike.
+    for year in years.values():
+        _sync(
+            SandboxAccount,
+            {"company": company, "fiscal_year": year},
+            "number",
+            {
+                number: {
+                    "name": name,
+                    "vat_code": vat_codes[vat] if vat else None,
+                    "is_active": number != spec.inactive_account,
+                    "blocked_for_manual_booking": number in spec.blocked_accounts,
+                    "first_cost_center_mandatory": False,
+                    "allow_transaction_text": True,
+                }
+                for number, name, vat in spec.accounts()
+            },
+        )
     _setup_cost_centers(spec, company)
     return company
 
@@ -171,7 +182,7 @@ def _setup_cost_centers(spec: chart.CompanySpec, company: SandboxCompany) -> Non
     org = spec.org_number
     centres = _sync(
         SandboxCostCenter,
-        company,
+        {"company": company},
         "uuid",
         {
             chart.stable_id(org, "costcenter", name): {"number": number, "name": name}
@@ -206,22 +217,34 @@ def _setup_cost_centers(spec: chart.CompanySpec, company: SandboxCompany) -> Non
         item.save()
 
 
-def _sync(model, company: SandboxCompany, key: str, wanted: dict) -> dict:
-    """Make the company's rows of `model` exactly `wanted` ({key value: field values})."""
-    existing = {getattr(row, key): row for row in model.objects.filter(company=company)}
+def _sync(model, scope: dict, key: str, wanted: dict) -> dict:
+    """Make the rows of `model` within `scope` (field filters) exactly `wanted` ({key value:
+    field values}); only the rows that differ are written."""
+    existing = {getattr(row, key): row for row in model.objects.filter(**scope)}
     model.objects.filter(pk__in=[row.pk for k, row in existing.items() if k not in wanted]).delete()
     fields = sorted({name for values in wanted.values() for name in values})
     changed: list[Model] = []
     created: list[Model] = []
     for value, values in wanted.items():
-        row = existing.get(value) or model(company=company, **{key: value})
-        for name, field_value in values.items():
-            setattr(row, name, field_value)
-        (changed if row.pk else created).append(row)
+        row = existing.get(value)
+        if row is None:
+            created.append(model(**scope, **{key: value}, **values))
+            continue
+        if any(_differs(row, name, field_value) for name, field_value in values.items()):
+            for name, field_value in values.items():
+                setattr(row, name, field_value)
+            changed.append(row)
     model.objects.bulk_create(created)
     if changed:
         model.objects.bulk_update(changed, fields)
-    return {getattr(row, key): row for row in model.objects.filter(company=company)}
+    return {getattr(row, key): row for row in model.objects.filter(**scope)}
+
+
+def _differs(row, name: str, value) -> bool:
+    field = row._meta.get_field(name)
+    if field.is_relation:  # compare ids: reading the related object costs a query
+        return getattr(row, field.attname) != (value.pk if value is not None else None)
+    return getattr(row, name) != value
 
 
 def get_company(company: CompanyRef) -> SandboxCompany:
@@ -230,6 +253,56 @@ def get_company(company: CompanyRef) -> SandboxCompany:
         return company
     found = SandboxCompany.objects.filter(org_number=company).first()
     return found or SandboxCompany.objects.get(name=company)
+
+
+ACCOUNT_FIELDS = (
+    "name",
+    "is_active",
+    "blocked_for_manual_booking",
+    "first_cost_center_mandatory",
+    "allow_transaction_text",
+)
+
+
+def set_account(company: CompanyRef, number: int, *, year: int | None = None, **fields) -> int:
+    """Change an account in the chart of one fiscal year (`year`: the calendar year it
+    starts in) or, without `year`, in every year's, as an accountant does in Visma. Fields:
+    ACCOUNT_FIELDS. Returns how many charts changed."""
+    unknown = set(fields) - set(ACCOUNT_FIELDS)
+    if unknown:
+        raise ValueError(f"set_account takes {', '.join(ACCOUNT_FIELDS)}, not {sorted(unknown)}")
+    accounts = SandboxAccount.objects.filter(company=get_company(company), number=number)
+    if year is not None:
+        accounts = accounts.filter(fiscal_year__start_date__year=year)
+    return accounts.update(**fields)
+
+
+def add_fiscal_year(company: CompanyRef, year: int, *, locked: bool = False) -> SandboxFiscalYear:
+    """A fiscal year (the calendar year `year`) created as in Visma: its chart starts as a
+    copy of the nearest year's."""
+    company = get_company(company)
+    fiscal_year = SandboxFiscalYear.objects.create(
+        company=company,
+        uuid=chart.stable_id(company.org_number, "fiscalyear", year),
+        start_date=date(year, 1, 1),
+        end_date=date(year, 12, 31),
+        is_locked=locked,
+    )
+    others = company.fiscal_years.exclude(pk=fiscal_year.pk)
+    nearest = min(others, key=lambda y: abs(y.start_date.year - year), default=None)
+    if nearest is not None:
+        SandboxAccount.objects.bulk_create(
+            SandboxAccount(
+                company=company,
+                fiscal_year=fiscal_year,
+                **{
+                    name: getattr(account, name)
+                    for name in ("number", "vat_code_id", *ACCOUNT_FIELDS)
+                },
+            )
+            for account in nearest.accounts.all()
+        )
+    return fiscal_year
 
 
 # --- clients -------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ urlpatterns = [
     path("api/v2", api_views.not_found, name="api_root"),
     path("api/v2/companysettings", api_views.company_settings, name="companysettings"),
     path("api/v2/accounts", api_views.accounts, name="accounts"),
+    path(
+        "api/v2/accounts/<uuid:fiscal_year_id>",
+        api_views.accounts_of_year,
+        name="accounts_of_year",
+    ),
     path("api/v2/vatcodes", api_views.vat_codes, name="vatcodes"),
     path("api/v2/fiscalyears", api_views.fiscal_years, name="fiscalyears"),
     path("api/v2/costcenters", api_views.cost_centers, name="costcenters"),

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from . import conf, services
+from . import conf, services, vouchers
 from .models import (
     AccessToken,
     FaultSwitch,
@@ -29,11 +29,16 @@ VOUCHERS_SHOWN = 100
 
 def _company_facts(company: SandboxCompany) -> dict:
     now = timezone.now()
+    # The chart shown is the current year's (each fiscal year has its own).
+    year = vouchers.current_fiscal_year(company, timezone.localdate())
+    chart = year.accounts.all() if year else company.accounts.none()
     return {
         "company": company,
         "fiscal_years": list(company.fiscal_years.all()),
-        "inactive": list(company.accounts.filter(is_active=False)),
-        "account_count": company.accounts.count(),
+        "chart_year": year,
+        "inactive": list(chart.filter(is_active=False)),
+        "blocked": list(chart.filter(blocked_for_manual_booking=True)),
+        "account_count": chart.count(),
         "voucher_count": company.vouchers.count(),
         "live_access_tokens": AccessToken.objects.filter(
             company=company, revoked_at__isnull=True, expires_at__gt=now

@@ -4,11 +4,12 @@ Checks, in this order (the first failing kind answers; within a kind every probl
 listed): the body against Visma's VoucherApi schema (2000), a voucher date and rows (2000),
 each row one-sided (2000), debit equals credit to the øre (2000), a fiscal year holds the
 date (3001), that year is open and the date after the company's AccountingLockedTo (4026:
-Visma documents no code of its own for a locked year), every account exists and is active (3002), every VatCodeId is one of the company's
-VAT codes (2000), every CostCenterItemId1 one of the company's cost centre items and active
-(2000), no project (none is simulated), and every attachment one of the company's that is
-not linked yet (2000).
-"""
+Visma documents no code of its own for a locked year), every account exists and is active
+in the chart of that fiscal year (3002), the accounts' rules for manual vouchers
+(IsBlockedForManualBooking, IsFirstCostCenterMandatory, AllowTransactionText: 2000), every
+VatCodeId is one of the company's VAT codes (2000), every CostCenterItemId1 one of the
+company's cost centre items and active (2000), no project (none is simulated), and every
+attachment one of the company's that is not linked yet (2000)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
 VALIDATION = 2000
+# Visma documents no code of its own for a row its account's rules refuse (blocked for
+# manual booking, a mandatory first cost centre, no transaction text allowed); they are
+# rules of the data model, so they answer DataModelValidationError (2000) with the row's
+# field in Errors, as Visma answers every other rule a row breaks.
+ACCOUNT_RULE = VALIDATION
 FISCAL_YEAR_MISSING = 3001
 ACCOUNT_NOT_FOUND = 3002
 MISSING_SCOPE = 4006
@@ -188,10 +194,12 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
             errors=[("VoucherDate", "Locked period")],
         )
 
+    # The chart of the voucher date's fiscal year, not today's: a December settlement posted
+    # in January meets December's chart.
     accounts = {
         account.number: account
         for account in SandboxAccount.objects.filter(
-            company=company, number__in=[row["AccountNumber"] for row in rows]
+            fiscal_year=fiscal_year, number__in=[row["AccountNumber"] for row in rows]
         ).select_related("vat_code")
     }
     missing = []
@@ -209,6 +217,9 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
         raise VismaError(
             ACCOUNT_NOT_FOUND, "; ".join(message for _, message in missing), errors=missing
         )
+    refused = account_rule_problems(rows, accounts)
+    if refused:
+        raise VismaError(ACCOUNT_RULE, "; ".join(message for _, message in refused), errors=refused)
 
     vat_codes = {
         str(vat.uuid): vat
@@ -291,6 +302,35 @@ def _cost_center_items(company: SandboxCompany, rows: list[dict]) -> dict:
     }
 
 
+def account_rule_problems(rows: list[dict], accounts: dict[int, SandboxAccount]) -> list:
+    """(field, message) for every row its account's AccountApi rules refuse."""
+    problems = []
+    for index, row in enumerate(rows):
+        account = accounts[row["AccountNumber"]]
+        if account.blocked_for_manual_booking:
+            problems.append(
+                (
+                    f"Rows[{index}].AccountNumber",
+                    f"Account {account.number} is blocked for manual bookkeeping.",
+                )
+            )
+        if account.first_cost_center_mandatory and not row.get("CostCenterItemId1"):
+            problems.append(
+                (
+                    f"Rows[{index}].CostCenterItemId1",
+                    f"Account {account.number} requires a first cost center.",
+                )
+            )
+        if not account.allow_transaction_text and row.get("TransactionText"):
+            problems.append(
+                (
+                    f"Rows[{index}].TransactionText",
+                    f"Account {account.number} does not allow a transaction text.",
+                )
+            )
+    return problems
+
+
 def _default_vat_codes(rows: list[dict]) -> list[dict]:
     """useDefaultVatCodes=true (Visma's default): each row takes its account's VAT code."""
     return [{**row, "vat_code": row["account"].vat_code} for row in rows]
@@ -310,7 +350,7 @@ def _automatic_vat(company: SandboxCompany, rows: list[dict]) -> list[dict]:
         vat_amount = q2(gross * vat.rate / (1 + vat.rate))
         row[side] = gross - vat_amount
         vat_account = SandboxAccount.objects.filter(
-            company=company, number=vat.related_account1
+            fiscal_year_id=row["account"].fiscal_year_id, number=vat.related_account1
         ).first()
         if vat_account is None or not vat_amount:
             row[side] = gross
@@ -466,11 +506,12 @@ def serialize_account(account: SandboxAccount, fiscal_year: SandboxFiscalYear | 
         "ModifiedUtc": "2024-01-01T00:00:00Z",
         "CreatedUtc": "2024-01-01T00:00:00Z",
         "IsActive": account.is_active,
-        "AllowTransactionText": True,
-        "IsFirstCostCenterMandatory": False,
+        "AllowTransactionText": account.allow_transaction_text,
+        "IsFirstCostCenterMandatory": account.first_cost_center_mandatory,
         "IsProjectAllowed": False,
-        "IsCostCenterAllowed": False,
-        "IsBlockedForManualBooking": False,
+        # A first cost centre can only be mandatory where cost centres are allowed.
+        "IsCostCenterAllowed": account.first_cost_center_mandatory,
+        "IsBlockedForManualBooking": account.blocked_for_manual_booking,
         "Description": None,
     }
 

@@ -15,6 +15,7 @@ class VismaConnectionAdmin(admin.ModelAdmin):
         "company_org_number",
         "connected_by",
         "connected_at",
+        "visma_user_id",
         "expires_at",
         "scope",
         "token_refreshed_at",

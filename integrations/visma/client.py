@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -172,7 +173,8 @@ class RateLimited(VismaError):
 
 
 class PeriodLocked(VismaError):
-    """4026 (voucher date in a locked period) or 4038 (the fiscal year is locked)."""
+    """4026: the voucher date is in a locked period or a locked fiscal year. Visma documents
+    no other code for a lock (https://developer.vismaonline.com/docs/error-codes)."""
 
 
 class MissingScope(VismaError):
@@ -247,7 +249,6 @@ _CODE_CLASSES: dict[int, type[VismaError]] = {
     4006: MissingScope,
     4010: RateLimited,
     4026: PeriodLocked,
-    4038: PeriodLocked,
     5000: ServerError,
 }
 
@@ -476,6 +477,12 @@ class _AccountIn(_Shape):
     IsActive: bool
     FiscalYearId: str | None = None
     VatCodeId: str | None = None
+    # The account's rules for manual vouchers (ours are manual vouchers): Visma refuses a
+    # row on a blocked account, one without a first cost centre where it is mandatory, and
+    # a row text where none is allowed. Absent: what Visma assumes without them.
+    IsBlockedForManualBooking: bool = False
+    IsFirstCostCenterMandatory: bool = False
+    AllowTransactionText: bool = True
 
 
 class _VatCodeIn(_Shape):
@@ -566,6 +573,9 @@ class Account:
     is_active: bool
     fiscal_year_id: str
     vat_code_id: str | None = None
+    blocked_for_manual_booking: bool = False
+    first_cost_center_mandatory: bool = False
+    allows_transaction_text: bool = True
 
 
 @dataclass(frozen=True)
@@ -614,10 +624,13 @@ def get_company_settings(token: str) -> CompanySettings:
     )
 
 
-def list_accounts(token: str) -> list[Account]:
-    """GET /accounts, every page."""
+def list_accounts(token: str, *, fiscal_year_id: str | None = None) -> list[Account]:
+    """The chart of accounts, every page: GET /accounts/{fiscalyearId} for one fiscal year
+    (Visma keeps a chart per year), or GET /accounts (the current year's) without one.
+    https://eaccountingapi.vismaonline.com/swagger/ui/index#!/Accounts"""
+    path = f"accounts/{fiscal_year_id}" if fiscal_year_id else "accounts"
     accounts = []
-    for item in _paginated(token, "accounts", endpoint="accounts"):
+    for item in _paginated(token, path, endpoint="accounts"):
         account = _shape(_AccountIn, item, "account")
         number = int(account.Number)
         if number < 1:
@@ -627,8 +640,11 @@ def list_accounts(token: str) -> list[Account]:
                 number=number,
                 name=account.Name,
                 is_active=account.IsActive,
-                fiscal_year_id=account.FiscalYearId or "",
+                fiscal_year_id=account.FiscalYearId or fiscal_year_id or "",
                 vat_code_id=account.VatCodeId or None,
+                blocked_for_manual_booking=account.IsBlockedForManualBooking,
+                first_cost_center_mandatory=account.IsFirstCostCenterMandatory,
+                allows_transaction_text=account.AllowTransactionText,
             )
         )
     return accounts
@@ -875,7 +891,11 @@ def link_attachments(
 
 
 def voucher_body(
-    voucher: Voucher, vat_code_ids: dict[str, str], *, cost_center_item_id: str | None = None
+    voucher: Voucher,
+    vat_code_ids: dict[str, str],
+    *,
+    cost_center_item_id: str | None = None,
+    without_text: Collection[int] = (),
 ) -> dict:
     """Visma's VoucherApi body of a provider-neutral voucher (accounting.builder).
 
@@ -885,6 +905,8 @@ def voucher_body(
     CostCenterItemId1; absent, the field is not sent at all. (The published VoucherRowApi
     marks CostCenterItemId1 readOnly, unlike Id2/Id3 and PaymentVoucherRowApi's; an
     annotation JSON Schema does not enforce, and issue 18 asks for it on every row.)
+    The rows of the accounts in `without_text` (AllowTransactionText false) go without
+    their TransactionText, which Visma would refuse there; the voucher's own text stays.
     https://eaccountingapi.vismaonline.com/swagger/ui/index#!/Vouchers/Vouchers_Post"""
     rows = []
     for row in voucher.rows:
@@ -892,8 +914,9 @@ def voucher_body(
             "AccountNumber": row.account,
             "DebitAmount": row.debit,
             "CreditAmount": row.credit,
-            "TransactionText": row.text[:60],
         }
+        if row.account not in without_text:
+            item["TransactionText"] = row.text[:60]
         if row.vat_code:
             item["VatCodeId"] = vat_code_ids.get(row.vat_code)
         if cost_center_item_id:

@@ -108,6 +108,10 @@ class VismaConnection(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     connected_at = models.DateTimeField(null=True, blank=True)
+    # The Visma user who granted the access (the tokens' `sub`; "" when unknown). Visma's
+    # identity server revokes all of a user's grants to this client at once, so a
+    # disconnect revokes only when no other organisation here holds one of theirs.
+    visma_user_id = models.CharField(max_length=100, blank=True)
 
     # Fernet tokens (see crypto.py); never the plain text. Use the properties below.
     access_token_encrypted = models.TextField(blank=True)
@@ -223,19 +227,30 @@ class PendingCompanyChange(models.Model):
     refresh_token_encrypted = models.TextField()
     expires_in = models.PositiveIntegerField()
     scope = models.CharField(max_length=500, blank=True)
+    visma_user_id = models.CharField(max_length=100, blank=True)
 
     def __repr__(self) -> str:
         return f"<PendingCompanyChange org={self.organization_id} to={self.company_org_number}>"
 
 
 class VismaAccount(models.Model):
-    """An account of the company's chart (its current fiscal year)."""
+    """An account of the company's chart of one fiscal year: Visma keeps a chart per year
+    (GET /accounts/{fiscalyearId}), and a voucher meets the chart of its date's year."""
 
     organization = models.ForeignKey(Organization, models.CASCADE, related_name="visma_accounts")
+    # Empty only for a chart read from GET /accounts while the company had no fiscal year.
+    fiscal_year = models.ForeignKey(
+        "VismaFiscalYear", models.CASCADE, null=True, blank=True, related_name="accounts"
+    )
     number = models.PositiveBigIntegerField(_("kontonummer"))
     name = models.CharField(_("navn"), max_length=200)
     is_active = models.BooleanField(_("aktiv"), default=True)
     vat_code_visma_id = models.UUIDField(null=True, blank=True)
+    # AccountApi's rules for manual vouchers (IsBlockedForManualBooking,
+    # IsFirstCostCenterMandatory, AllowTransactionText).
+    blocked_for_manual_booking = models.BooleanField(default=False)
+    first_cost_center_mandatory = models.BooleanField(default=False)
+    allows_transaction_text = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = _("Visma-konto")
@@ -243,8 +258,15 @@ class VismaAccount(models.Model):
         ordering = ["number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "number"], name="visma_account_number_per_org"
-            )
+                fields=["organization", "fiscal_year", "number"],
+                condition=models.Q(fiscal_year__isnull=False),
+                name="visma_account_number_per_year",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "number"],
+                condition=models.Q(fiscal_year__isnull=True),
+                name="visma_account_number_without_year",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -373,6 +395,9 @@ class Problem:
     PERIOD_LOCKED = "period_locked"
     FISCAL_YEAR_MISSING = "fiscal_year_missing"
     ACCOUNT_MISSING = "account_missing"
+    # The account's rules in Visma refuse our voucher: blocked for manual booking, or a
+    # first cost centre is mandatory (we send none).
+    ACCOUNT_BLOCKED = "account_blocked"
     VAT_CODE_MISSING = "vat_code_missing"
     REJECTED = "rejected"
     TRANSIENT = "transient"

@@ -9,6 +9,8 @@ No token or secret is ever logged.
 from __future__ import annotations
 
 import base64
+import binascii
+import json
 import logging
 from dataclasses import dataclass
 from urllib.parse import quote_plus
@@ -50,6 +52,7 @@ class TokenSet:
     refresh_token: str
     expires_in: int
     scope: str = ""
+    subject: str = ""  # the Visma user the access was granted by (token_subject)
 
     def __repr__(self) -> str:  # never the tokens themselves
         return f"TokenSet(expires_in={self.expires_in}, scope={self.scope!r})"
@@ -133,7 +136,32 @@ def _checked(token: dict) -> TokenSet:
     if expires_in <= 0:
         raise OAuthFailure("invalid_response", "expires_in is not positive")
     scope = token.get("scope") or ""
-    return TokenSet(access, refresh, expires_in, scope if isinstance(scope, str) else "")
+    return TokenSet(
+        access,
+        refresh,
+        expires_in,
+        scope if isinstance(scope, str) else "",
+        subject=token_subject(access),
+    )
+
+
+@sensitive_variables()
+def token_subject(access_token: str) -> str:
+    """The Visma user an access token was issued to (its `sub` claim), or "" when the token
+    does not say. Visma's identity servers are IdentityServers that issue JWT access tokens
+    whose `sub` is the user's immutable id, the same for every company the user connects
+    (https://docs.connect.visma.com/docs/access-token). It is read without checking the
+    signature: the token came straight from the token endpoint over TLS, and the id only
+    decides whether a revocation would also cut off another organisation's connection."""
+    parts = access_token.split(".")
+    if len(parts) != 3:
+        return ""
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return ""
+    subject = claims.get("sub") if isinstance(claims, dict) else None
+    return subject[:100] if isinstance(subject, str) else ""
 
 
 @sensitive_variables()

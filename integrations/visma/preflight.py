@@ -1,5 +1,6 @@
 """Pre-flight: what Visma would refuse, judged before anything is sent from the company
-data read once at the start of a run (fiscal years, lock date, chart, VAT codes)."""
+data read once at the start of a run (fiscal years, lock date, each year's chart with the
+accounts' rules for manual vouchers, VAT codes)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounting.builder import Voucher
-from accounting.catalog import Catalog
+from accounting.catalog import Catalog, KnownAccount
 from backoffice.models import Location, Organization
 
-from .catalog import company_catalog
+from .catalog import charts, company_catalog, year_of
 from .models import (
     Problem,
     StoreCostCenter,
@@ -35,6 +36,8 @@ class Company:
     uses_cost_center: bool = False
     cost_center_items: dict[str, VismaCostCenterItem] = field(default_factory=dict)
     store_cost_centers: dict[int, str] = field(default_factory=dict)
+    # Every cached chart by VismaFiscalYear pk (None: read without a fiscal year).
+    charts: dict[int | None, dict[int, KnownAccount]] = field(default_factory=dict)
 
     @property
     def vat_code_ids(self) -> dict[str, str]:
@@ -42,6 +45,23 @@ class Company:
         if self.catalog is None:
             return {}
         return {code: known.external_id for code, known in self.catalog.vat_codes.items()}
+
+    def accounts_on(self, day: date) -> dict[int, KnownAccount]:
+        """The chart a voucher dated `day` meets in Visma: its fiscal year's, so a December
+        settlement posted in January is checked against December's chart. Where that chart
+        was not read (no fiscal years known), the current one."""
+        year = year_of(self.years, day)
+        if year is not None and year.pk in self.charts:
+            return self.charts[year.pk]
+        return self.catalog.accounts if self.catalog is not None else {}
+
+    def accounts_without_text(self, day: date) -> frozenset[int]:
+        """The accounts on which Visma refuses a row text (AllowTransactionText false)."""
+        return frozenset(
+            number
+            for number, known in self.accounts_on(day).items()
+            if not known.allows_transaction_text
+        )
 
 
 def read_company(organization: Organization) -> Company:
@@ -70,11 +90,21 @@ def read_company(organization: Organization) -> Company:
         uses_cost_center=uses_cost_center,
         cost_center_items=items,
         store_cost_centers=stores,
+        charts=charts(organization),
     )
 
 
 def _day(day: date) -> str:
     return date_format(day, "d.m.Y")
+
+
+def _has_cost_centre(store: Location | None, company: Company) -> bool:
+    """Every row of the store's vouchers carries its cost centre item (costcentres.py)."""
+    return (
+        store is not None
+        and company.uses_cost_center
+        and bool(company.store_cost_centers.get(store.pk))
+    )
 
 
 def cost_center_problem(store: Location, company: Company) -> tuple[str, str] | None:
@@ -106,7 +136,7 @@ def preflight(
     """What Visma would refuse, as (Problem code, Norwegian reason with what to do).
     `store`: the settlement's, whose cost centre item goes on every row."""
     if company.years:
-        year = next((y for y in company.years if y.start_date <= day <= y.end_date), None)
+        year = year_of(company.years, day)
         if year is None:
             return Problem.FISCAL_YEAR_MISSING, _(
                 "Visma-selskapet har ikke noe regnskapsår for %(day)s. Opprett regnskapsåret "
@@ -125,9 +155,11 @@ def preflight(
     catalog = company.catalog
     if catalog is None:
         return cost_center_problem(store, company) if store is not None else None
+    accounts = company.accounts_on(day)
     problems = []
+    refused = []
     for number in sorted({row.account for row in voucher.rows}):
-        known = catalog.accounts.get(number)
+        known = accounts.get(number)
         if known is None:
             problems.append(
                 (Problem.ACCOUNT_MISSING, _("Konto %(n)s finnes ikke i Visma") % {"n": number})
@@ -135,6 +167,27 @@ def preflight(
         elif not known.active:
             problems.append(
                 (Problem.ACCOUNT_MISSING, _("Konto %(n)s er inaktiv i Visma") % {"n": number})
+            )
+        elif known.blocked_for_manual_booking:
+            refused.append(
+                _(
+                    "Konto %(n)s er sperret for manuell bokføring i Visma, og bilagene fra "
+                    "Backoffice føres som manuelle bilag. Velg en annen konto i Oppsett > "
+                    "Kontooppsett, eller fjern sperren for manuell bokføring på konto %(n)s "
+                    "i Visma (Innstillinger > Kontoplan)."
+                )
+                % {"n": number}
+            )
+        elif known.first_cost_center_mandatory and not _has_cost_centre(store, company):
+            refused.append(
+                _(
+                    "Konto %(n)s krever kostnadssted i Visma, og butikken har ikke noe "
+                    "kostnadssted valgt. Velg kostnadssted for butikken under Oppsett > "
+                    "Integrasjoner (når selskapet bruker kostnadssteder), velg en annen konto i "
+                    "Oppsett > Kontooppsett, eller slå av kravet om kostnadssted på konto %(n)s "
+                    "i Visma (Innstillinger > Kontoplan)."
+                )
+                % {"n": number}
             )
     for code in sorted({row.vat_code for row in voucher.rows if row.vat_code}):
         known_code = catalog.vat_codes.get(code)
@@ -144,8 +197,13 @@ def preflight(
             )
     if problems:
         text = "; ".join(message for _code, message in problems)
-        return problems[0][0], _(
+        message = _(
             "%(problems)s. Opprett eller aktiver i Visma, eller velg en annen i "
             "Oppsett > Kontooppsett; oppgjøret overføres ved neste kjøring."
         ) % {"problems": text}
+        return problems[0][0], " ".join([message, *refused])
+    if refused:
+        return Problem.ACCOUNT_BLOCKED, _("%(problems)s Oppgjøret overføres ved neste kjøring.") % {
+            "problems": " ".join(refused)
+        }
     return cost_center_problem(store, company) if store is not None else None

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -22,7 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 from backoffice import audit
 from backoffice.models import Organization
 
-from . import access, client, costcentres, crypto, oauth, tokens
+from . import access, catalog, client, costcentres, crypto, oauth, tokens
 from .models import (
     ConnectionEvent,
     PendingCompanyChange,
@@ -94,10 +95,10 @@ def complete_connection(
             # now on this page and not from the first night's run.
             client.check_voucher_access(pair.access_token)
     except client.AccessDenied as exc:
-        _revoke_quietly(pair.refresh_token)
+        _give_back(pair)
         raise ConnectFailed(exc.advice) from None
     except client.VismaError as exc:
-        _revoke_quietly(pair.refresh_token)
+        _give_back(pair)
         if isinstance(exc, client.MissingScope):
             message = _(
                 "Visma ga ikke tilgang til firmainnstillingene (mangler rettighet). "
@@ -110,7 +111,7 @@ def complete_connection(
         raise ConnectFailed(message) from None
 
     if problem is not None:
-        _revoke_quietly(pair.refresh_token)
+        _give_back(pair)
         raise ConnectFailed(problem)
 
     last = last_company(organization)
@@ -129,6 +130,7 @@ def complete_connection(
                 refresh_token_encrypted=crypto.encrypt(pair.refresh_token),
                 expires_in=pair.expires_in,
                 scope=pair.scope[:500],
+                visma_user_id=pair.subject,
             )
         raise CompanyChangeNeeded(company.name)
 
@@ -143,6 +145,7 @@ def complete_connection(
         refresh_token=pair.refresh_token,
         expires_in=pair.expires_in,
         scope=pair.scope,
+        visma_user_id=pair.subject,
         action=action,
     )
 
@@ -157,6 +160,7 @@ def _store_connection(
     refresh_token: str,
     expires_in: int,
     scope: str,
+    visma_user_id: str,
     action: str,
 ) -> tuple[client.CompanySettings, str | None]:
     now = timezone.now()
@@ -172,6 +176,7 @@ def _store_connection(
         connection.uses_cost_center = company.uses_cost_center
         connection.connected_by = user
         connection.connected_at = now
+        connection.visma_user_id = visma_user_id
         connection.reconnect_notified_at = None
         connection.set_tokens(
             access_token=access_token,
@@ -307,7 +312,7 @@ def confirm_company_change(organization: Organization, *, user) -> tuple[str, st
     )
     access_token = crypto.decrypt(pending.access_token_encrypted)
     refresh_token = crypto.decrypt(pending.refresh_token_encrypted)
-    expires_in, scope = pending.expires_in, pending.scope
+    expires_in, scope, visma_user_id = pending.expires_in, pending.scope, pending.visma_user_id
     pending.delete()
     result = _store_connection(
         organization,
@@ -317,6 +322,7 @@ def confirm_company_change(organization: Organization, *, user) -> tuple[str, st
         refresh_token=refresh_token,
         expires_in=expires_in,
         scope=scope,
+        visma_user_id=visma_user_id,
         action=ConnectionEvent.Action.COMPANY_CHANGED,
     )
     notify_company_changed(organization, user=user, old=old, new=company)
@@ -374,15 +380,57 @@ def _revoke_quietly(refresh_token: str) -> None:
         logger.warning("Visma token revocation failed: %s", exc.error)
 
 
+def grant_in_use(visma_user_id: str, *, besides: Organization | None = None) -> bool:
+    """Does an organisation here (other than `besides`) hold a grant from this Visma user?
+
+    Visma's identity server (an IdentityServer) answers a revocation by revoking every
+    refresh token the user holds for this client, in every company, so revoking one
+    organisation's would cut off all the others that user connected. A connection or a
+    sign-in waiting for a change of company whose user is not known ("": connected before
+    it was recorded, or a token that does not say) may be the same user's, and so does
+    every grant when this one's user is not known."""
+    connections = VismaConnection.objects.exclude(refresh_token_encrypted="").exclude(
+        status=VismaConnection.Status.NOT_CONNECTED
+    )
+    if besides is not None:
+        connections = connections.exclude(organization=besides)
+    cutoff = timezone.now() - timedelta(minutes=PENDING_CHANGE_MINUTES)
+    pending = PendingCompanyChange.objects.filter(created_at__gte=cutoff)
+    if visma_user_id:
+        same = Q(visma_user_id=visma_user_id) | Q(visma_user_id="")
+        connections, pending = connections.filter(same), pending.filter(same)
+    return connections.exists() or pending.exists()
+
+
 @sensitive_variables()
-def disconnect(organization: Organization, *, user=None) -> None:
-    """Revoke the grant at Visma (best effort), forget the tokens and the company's chart."""
+def _give_back(pair: oauth.TokenSet) -> None:
+    """Revoke a pair the connect will not keep, unless that would cut off a connection
+    here (grant_in_use); then it is only forgotten and expires at Visma by itself."""
+    if grant_in_use(pair.subject):
+        logger.info("Visma grant not revoked: the same Visma user's grant is in use here")
+        return
+    _revoke_quietly(pair.refresh_token)
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    # True: the access at Visma was left alone, since another organisation here holds a
+    # grant from the same Visma user; the admin removes it in Visma if they want it gone.
+    kept_at_visma: bool
+
+
+@sensitive_variables()
+def disconnect(organization: Organization, *, user=None) -> Disconnected:
+    """Forget the tokens and the company's chart, and revoke the grant at Visma (best
+    effort) unless another organisation here holds a grant from the same Visma user, which
+    Visma's revocation would end too (grant_in_use)."""
+    refresh_token = ""
     with transaction.atomic():
         connection = (
             VismaConnection.objects.select_for_update().filter(organization=organization).first()
         )
         if connection is None:
-            return
+            return Disconnected(kept_at_visma=False)
         if connection.company_name:
             record_event(
                 organization,
@@ -391,19 +439,24 @@ def disconnect(organization: Organization, *, user=None) -> None:
                 name=connection.company_name,
                 org_number=connection.company_org_number,
             )
-        if connection.status != VismaConnection.Status.NOT_CONNECTED:
-            audit.record(
-                organization=organization,
-                action=audit.Action.VISMA_DISCONNECTED,
-                actor=user,
-                details=[connection.company_name] if connection.company_name else [],
-            )
-        refresh_token = ""
         if connection.has_tokens:
             try:
                 refresh_token = connection.refresh_token
             except crypto.InvalidToken:
                 logger.warning("Undecryptable Visma tokens of %s dropped", organization.pk)
+        shared = bool(refresh_token) and grant_in_use(
+            connection.visma_user_id, besides=organization
+        )
+        if connection.status != VismaConnection.Status.NOT_CONNECTED:
+            details = [connection.company_name] if connection.company_name else []
+            if shared:
+                details.append("tilgangen hos Visma er ikke trukket tilbake (delt)")
+            audit.record(
+                organization=organization,
+                action=audit.Action.VISMA_DISCONNECTED,
+                actor=user,
+                details=details,
+            )
         connection.clear_tokens()
         connection.status = VismaConnection.Status.NOT_CONNECTED
         connection.reason = ""
@@ -412,6 +465,7 @@ def disconnect(organization: Organization, *, user=None) -> None:
         connection.company_org_number = ""
         connection.connected_by = None
         connection.connected_at = None
+        connection.visma_user_id = ""
         connection.accounting_locked_to = None
         connection.uses_cost_center = False
         connection.company_refreshed_at = None
@@ -421,23 +475,49 @@ def disconnect(organization: Organization, *, user=None) -> None:
         VismaVatCode.objects.filter(organization=organization).delete()
         VismaFiscalYear.objects.filter(organization=organization).delete()
         VismaCostCenterItem.objects.filter(organization=organization).delete()
+    if shared:
+        logger.info(
+            "Visma grant of organisation %s not revoked: the same Visma user's grant is in "
+            "use by another organisation",
+            organization.pk,
+        )
+        return Disconnected(kept_at_visma=True)
     # Outside the transaction: no row lock held while waiting for Visma.
     if refresh_token:
         _revoke_quietly(refresh_token)
+    return Disconnected(kept_at_visma=False)
 
 
 # ---------------------------------------------------------------------------- the chart
 
 
+# An open fiscal year that ended longer ago than this holds no settlement a run can still
+# take (the look-back is at most 90 days): its chart is not read.
+CHARTED_DAYS_BACK = 366
+
+
+def charted_years(years: list[client.FiscalYear], today: date) -> list[client.FiscalYear]:
+    """The fiscal years whose charts are read: the current one (the kontooppsett's) and
+    every open year with days a settlement may still have (December's, posted in
+    January). A locked year's vouchers are refused before its chart matters."""
+    current = catalog.current_year(years, today)
+    earliest = today - timedelta(days=CHARTED_DAYS_BACK)
+    return [
+        year
+        for year in years
+        if year is current
+        or (not year.is_locked and year.start_date <= today and year.end_date >= earliest)
+    ]
+
+
 def refresh_company_data(organization: Organization) -> ChartSummary:
-    """Fetch company settings, accounts, VAT codes and fiscal years and replace the cache.
+    """Fetch company settings, fiscal years, their charts and the VAT codes, and replace the
+    cache.
 
     Raises tokens.TokenUnavailable or client.VismaError; the old cache stays on failure.
     Called on connect, by the "Oppdater kontoplan fra Visma" button and before each run.
     """
     company = tokens.call(organization, client.get_company_settings)
-    accounts = tokens.call(organization, client.list_accounts)
-    vat_codes = tokens.call(organization, client.list_vat_codes)
     years = tokens.call(organization, client.list_fiscal_years)
     # Only a company that uses cost centres is asked for them (costcentres.py).
     cost_centers = (
@@ -445,28 +525,50 @@ def refresh_company_data(organization: Organization) -> ChartSummary:
     )
 
     today = timezone.localdate()
-    current_year = next((y.id for y in years if y.start_date <= today <= y.end_date), None)
-    chosen: dict[int, client.Account] = {}
-    for account in accounts:
-        # /accounts may list a number once per fiscal year; the current year's entry wins.
-        if account.number not in chosen or account.fiscal_year_id == current_year:
-            chosen[account.number] = account
+    # Visma keeps a chart per fiscal year (GET /accounts/{fiscalyearId}); without any year
+    # GET /accounts is all there is.
+    charts: dict[str | None, list[client.Account]] = {}
+    for year in charted_years(years, today):
+        charts[year.id] = tokens.call(organization, client.list_accounts, fiscal_year_id=year.id)
+    if not years:
+        charts[None] = tokens.call(organization, client.list_accounts)
+    vat_codes = tokens.call(organization, client.list_vat_codes)
     unique_codes = {code.id: code for code in vat_codes}
 
     with transaction.atomic():
         VismaAccount.objects.filter(organization=organization).delete()
         VismaVatCode.objects.filter(organization=organization).delete()
         VismaFiscalYear.objects.filter(organization=organization).delete()
-        VismaAccount.objects.bulk_create(
-            VismaAccount(
-                organization=organization,
-                number=a.number,
-                name=a.name[:200],
-                is_active=a.is_active,
-                vat_code_visma_id=_uuid_or_none(a.vat_code_id),
+        stored_years = {
+            str(y.visma_id): y
+            for y in VismaFiscalYear.objects.bulk_create(
+                VismaFiscalYear(
+                    organization=organization,
+                    visma_id=y.id,
+                    start_date=y.start_date,
+                    end_date=y.end_date,
+                    is_locked=y.is_locked,
+                )
+                for y in years
             )
-            for a in chosen.values()
-        )
+        }
+        for year_id, accounts in charts.items():
+            # One entry per number and chart (a list that repeats one keeps the last).
+            chart = {a.number: a for a in accounts}
+            VismaAccount.objects.bulk_create(
+                VismaAccount(
+                    organization=organization,
+                    fiscal_year=stored_years[year_id] if year_id else None,
+                    number=a.number,
+                    name=a.name[:200],
+                    is_active=a.is_active,
+                    vat_code_visma_id=_uuid_or_none(a.vat_code_id),
+                    blocked_for_manual_booking=a.blocked_for_manual_booking,
+                    first_cost_center_mandatory=a.first_cost_center_mandatory,
+                    allows_transaction_text=a.allows_transaction_text,
+                )
+                for a in chart.values()
+            )
         VismaVatCode.objects.bulk_create(
             VismaVatCode(
                 organization=organization,
@@ -478,16 +580,6 @@ def refresh_company_data(organization: Organization) -> ChartSummary:
             )
             for v in unique_codes.values()
         )
-        VismaFiscalYear.objects.bulk_create(
-            VismaFiscalYear(
-                organization=organization,
-                visma_id=y.id,
-                start_date=y.start_date,
-                end_date=y.end_date,
-                is_locked=y.is_locked,
-            )
-            for y in years
-        )
         costcentres.replace_cache(organization, cost_centers)
         VismaConnection.objects.filter(organization=organization).update(
             company_name=company.name,
@@ -497,10 +589,11 @@ def refresh_company_data(organization: Organization) -> ChartSummary:
             company_refreshed_at=timezone.now(),
             updated_at=timezone.now(),
         )
+    current = catalog.current_chart(organization)
     return ChartSummary(
         company_name=company.name,
-        accounts=len(chosen),
-        active_accounts=sum(1 for a in chosen.values() if a.is_active),
+        accounts=len(current),
+        active_accounts=sum(1 for a in current.values() if a.active),
         vat_codes=len(unique_codes),
         fiscal_years=len(years),
     )

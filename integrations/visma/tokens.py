@@ -171,6 +171,8 @@ def _refresh_locked(organization, *, force: bool, rejected_token: str | None) ->
                         expires_in=tokens.expires_in,
                         scope=tokens.scope or connection.scope,
                     )
+                    # A connection made before the user was recorded learns it here.
+                    connection.visma_user_id = tokens.subject or connection.visma_user_id
                     connection.save(
                         update_fields=[
                             "access_token_encrypted",
@@ -178,6 +180,7 @@ def _refresh_locked(organization, *, force: bool, rejected_token: str | None) ->
                             "expires_at",
                             "scope",
                             "token_refreshed_at",
+                            "visma_user_id",
                             "updated_at",
                         ]
                     )

@@ -384,7 +384,10 @@ def _export_claimed(
     assert voucher is not None  # built: each way of not building it sets a problem
 
     payload = client.voucher_body(
-        voucher, company.vat_code_ids, cost_center_item_id=costcentres.item_for(settlement, company)
+        voucher,
+        company.vat_code_ids,
+        cost_center_item_id=costcentres.item_for(settlement, company),
+        without_text=company.accounts_without_text(voucher.voucher_date),
     )
     if dry_run:
         state.release(settlement, previous)
@@ -529,7 +532,6 @@ def _post(settlement: Settlement, voucher: Voucher, payload: dict, *, run) -> Ou
 # Visma's ErrorCode of a refused voucher → our problem.
 _REFUSALS = {
     4026: Problem.PERIOD_LOCKED,
-    4038: Problem.PERIOD_LOCKED,
     3001: Problem.FISCAL_YEAR_MISSING,
     3002: Problem.ACCOUNT_MISSING,
 }

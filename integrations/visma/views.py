@@ -26,13 +26,12 @@ from backoffice.ids import parse_id
 from backoffice.tenancy import OrgRequest, admin_required, member_required
 from settlements.models import Settlement
 
-from . import client, costcentres, oauth, services, tasks, tokens
+from . import catalog, client, costcentres, oauth, services, tasks, tokens
 from .forms import TransferSettingsForm
 from .models import (
     ConnectionEvent,
     ExportRun,
     TransferSettings,
-    VismaAccount,
     VismaConnection,
     VismaFiscalYear,
     VismaVatCode,
@@ -115,7 +114,7 @@ def integration(request: OrgRequest) -> HttpResponse:
     chart = None
     if connection and connection.company_refreshed_at:
         chart = {
-            "accounts": VismaAccount.objects.filter(organization=org, is_active=True).count(),
+            "accounts": sum(1 for a in catalog.current_chart(org).values() if a.active),
             "vat_codes": VismaVatCode.objects.filter(organization=org).count(),
             "fiscal_years": VismaFiscalYear.objects.filter(organization=org),
             "refreshed_at": connection.company_refreshed_at,
@@ -262,8 +261,23 @@ def callback(request: OrgRequest) -> HttpResponse:
 @require_POST
 @admin_required
 def disconnect(request: OrgRequest) -> HttpResponse:
-    services.disconnect(request.org, user=request.user)
+    result = services.disconnect(request.org, user=request.user)
     messages.success(request, _("Visma eAccounting er koblet fra."))
+    if result.kept_at_visma:
+        # Which other organisation is not said: it is another customer's business.
+        messages.warning(
+            request,
+            _(
+                "Backoffice har slettet sine Visma-nøkler for denne organisasjonen, men "
+                "tilgangen er ikke trukket tilbake hos Visma: en annen organisasjon i "
+                "Backoffice er koblet til Visma med den samme Visma-brukeren (eller kan "
+                "være det), og Visma trekker tilbake alle tilgangene en bruker har gitt "
+                "Backoffice på én gang. Vil du fjerne tilgangen helt, gjør du det i Visma "
+                "eAccounting under Innstillinger > Apper og utvidelser (eller Visma-brukeren "
+                "gjør det i sin oversikt over apper med tilgang); da kobles også den andre "
+                "organisasjonen fra."
+            ),
+        )
     return redirect("visma:integration")
 
 

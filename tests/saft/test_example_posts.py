@@ -1,7 +1,6 @@
 """Skatteetaten's example file, imported and posted through the production export to the
 Visma simulator over real HTTP: the voucher rows that arrive (DESIGN.md 4.2, 4.6)."""
 
-import uuid
 from datetime import date
 from decimal import Decimal
 from io import StringIO
@@ -15,7 +14,6 @@ from settlements.models import Settlement
 from tests.conftest import status_of
 from tests.transfer.conftest import connect, simulator, vouchers_in  # noqa: F401
 from visma_sandbox import services as sandbox
-from visma_sandbox.models import SandboxFiscalYear
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
@@ -26,9 +24,7 @@ def open_books_for_2020(company_name: str = "Fjordkafé AS") -> None:
     company = sandbox.get_company(company_name)
     company.accounting_locked_to = date(2019, 12, 31)
     company.save()
-    SandboxFiscalYear.objects.create(
-        company=company, uuid=uuid.uuid4(), start_date=date(2020, 1, 1), end_date=date(2020, 12, 31)
-    )
+    sandbox.add_fiscal_year(company, 2020)
 
 
 def test_the_example_posts_its_voucher_to_the_simulator(org, location, alice, connect, saft_file):  # noqa: F811

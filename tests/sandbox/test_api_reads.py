@@ -147,3 +147,55 @@ def test_it_answers_unknown_paths_and_methods_like_aspnet(tokens, client):
     assert client.get("/visma-sandbox/api/v2/nothing").status_code == 404
     answer = api(client, tokens["access_token"], "DELETE", "/accounts")
     assert answer.status_code == 405
+
+
+def _years(client, token) -> dict[int, str]:
+    body = api(client, token, "GET", "/fiscalyears").json()
+    return {int(row["StartDate"][:4]): row["Id"] for row in body["Data"]}
+
+
+def test_it_keeps_a_chart_per_fiscal_year(tokens, client):
+    token = tokens["access_token"]
+    years = _years(client, token)
+    # The accountant renames and deactivates an account in next year's chart only.
+    services.set_account("912345678", 1902, year=TODAY.year + 1, name="Vipps", is_active=False)
+
+    def chart(year: int) -> dict:
+        answer = api(client, token, "GET", f"/accounts/{years[year]}", **{"$pagesize": 500})
+        assert answer.status_code == 200
+        assert_matches_visma_schema(answer.json(), "PaginatedResponseOfAccountApi")
+        return {row["Number"]: row for row in answer.json()["Data"]}
+
+    this_year, next_year = chart(TODAY.year), chart(TODAY.year + 1)
+    assert (this_year["1902"]["Name"], this_year["1902"]["IsActive"]) == ("Vipps til gode", True)
+    assert (next_year["1902"]["Name"], next_year["1902"]["IsActive"]) == ("Vipps", False)
+    assert {row["FiscalYearId"] for row in next_year.values()} == {years[TODAY.year + 1]}
+    # GET /accounts is the current year's.
+    current = api(client, token, "GET", "/accounts", **{"$pagesize": 500}).json()["Data"]
+    assert {row["Number"]: row["Name"] for row in current}["1902"] == "Vipps til gode"
+
+
+def test_it_refuses_the_chart_of_a_fiscal_year_it_does_not_have_with_3001(oauth_client, client):
+    demo = get_tokens(client)["access_token"]
+    bakeri = get_tokens(client, company=BAKERI)["access_token"]
+    other_companys_year = _years(client, bakeri)[TODAY.year]
+    answer = api(client, demo, "GET", f"/accounts/{other_companys_year}")
+    assert answer.status_code == 400
+    assert answer.json()["ErrorCode"] == 3001
+    assert api(client, demo, "GET", "/accounts/not-a-year").status_code == 404
+
+
+def test_it_answers_the_accounts_rules_for_manual_vouchers(tokens, client):
+    services.set_account("912345678", 1909, first_cost_center_mandatory=True)
+    services.set_account("912345678", 1911, allow_transaction_text=False)
+    rows = api(client, tokens["access_token"], "GET", "/accounts", **{"$pagesize": 500})
+    accounts = {row["Number"]: row for row in rows.json()["Data"]}
+    rules = ("IsBlockedForManualBooking", "IsFirstCostCenterMandatory", "AllowTransactionText")
+
+    def flags(number: str) -> tuple:
+        return tuple(accounts[number][name] for name in rules)
+
+    assert flags("1900") == (False, False, True)
+    assert flags("2400") == (True, False, True)  # the demo's supplier ledger
+    assert flags("1909") == (False, True, True)
+    assert flags("1911") == (False, False, False)

@@ -8,6 +8,7 @@ import pytest
 
 from integrations.visma.voucher_schema import validate_voucher_payload
 from tests.clock import TODAY
+from visma_sandbox import services
 from visma_sandbox.models import SandboxVoucher
 
 from .conftest import (
@@ -338,3 +339,44 @@ def test_it_answers_one_voucher_by_fiscal_year_and_id(tokens, client):
         api(client, tokens["access_token"], "GET", f"/vouchers/{other}/{voucher['Id']}").status_code
         == 404
     )
+
+
+def test_it_checks_accounts_against_the_chart_of_the_vouchers_fiscal_year(tokens, client):
+    token = tokens["access_token"]
+    last_day = date(TODAY.year, 12, 31).isoformat()
+    first_day = date(TODAY.year + 1, 1, 1).isoformat()
+    services.set_account("912345678", 3100, year=TODAY.year + 1, is_active=False)
+
+    assert post_voucher(client, token, simple_voucher(last_day)).status_code == 201
+    body = _error(post_voucher(client, token, simple_voucher(first_day)))
+    assert body["ErrorCode"] == 3002
+    assert body["Errors"][0]["Message"] == "Account 3100 is inactive."
+
+
+def test_it_refuses_rows_their_accounts_rules_forbid_with_2000(tokens, client):
+    token = tokens["access_token"]
+    services.set_account("912345678", 1900, first_cost_center_mandatory=True)
+    services.set_account("912345678", 3100, allow_transaction_text=False)
+    payload = simple_voucher()
+    payload["Rows"].append(
+        {"AccountNumber": 2400, "DebitAmount": Decimal("1.00"), "TransactionText": "Lev."}
+    )
+    payload["Rows"].append({"AccountNumber": 1920, "CreditAmount": Decimal("1.00")})
+
+    body = _error(post_voucher(client, token, payload))
+
+    assert body["ErrorCode"] == 2000
+    assert [(e["Field"], e["Message"]) for e in body["Errors"]] == [
+        ("Rows[0].CostCenterItemId1", "Account 1900 requires a first cost center."),
+        ("Rows[1].TransactionText", "Account 3100 does not allow a transaction text."),
+        ("Rows[2].AccountNumber", "Account 2400 is blocked for manual bookkeeping."),
+    ]
+    assert SandboxVoucher.objects.count() == 0
+    # Without the blocked row, with no text where none is allowed and a first cost centre
+    # that is not mandatory any more, the same voucher goes in.
+    services.set_account("912345678", 1900, first_cost_center_mandatory=False)
+    payload["Rows"] = payload["Rows"][:2]
+    del payload["Rows"][1]["TransactionText"]
+    answer = post_voucher(client, token, payload)
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["Rows"][1]["TransactionText"] is None

@@ -20,7 +20,14 @@ def test_it_sets_up_companies_and_a_client_idempotently(db, settings):
     first = _run("sandbox_setup")
     second = _run("sandbox_setup")
     assert SandboxCompany.objects.count() == 3
-    assert SandboxAccount.objects.filter(is_active=False).count() == 3
+    # One inactive account per company, in each of its fiscal years' charts (4 + 4 + 3).
+    inactive = SandboxAccount.objects.filter(is_active=False)
+    assert inactive.count() == 11
+    assert {a.company.name: a.number for a in inactive} == {
+        "Fjordkafé AS": 1950,
+        "Bakeri Nord AS": 3200,
+        "Kiosk Vest AS": 7500,
+    }
     assert "client_id: backoffice-sandbox" in first
     secret = first.split("client_secret: ")[1].strip()
     assert len(secret) > 20

@@ -36,8 +36,20 @@ def connect(simulator, alice) -> Callable[[Organization, str], None]:
     """connect(org, "Fjordkafé AS"): the production code exchanges a code the simulator
     issued for that company (what the browser's consent would have produced)."""
 
-    def _connect(organization: Organization, company_name: str = "Fjordkafé AS") -> None:
-        simulated_consent(organization, user=alice, env=simulator, company=company_name)
+    def _connect(
+        organization: Organization,
+        company_name: str = "Fjordkafé AS",
+        *,
+        user=None,
+        visma_user: str = "demo@visma.example",
+    ) -> None:
+        simulated_consent(
+            organization,
+            user=user or alice,
+            env=simulator,
+            company=company_name,
+            visma_user=visma_user,
+        )
 
     return _connect
 

@@ -171,9 +171,15 @@ FISCAL_YEARS = [
 
 
 def add_chart(rsps, *, company=None, accounts=None, vat_codes=None, years=None) -> None:
-    """Visma's answers for refresh_company_data."""
+    """Visma's answers for refresh_company_data: each fiscal year's chart at
+    /accounts/{fiscalyearId} (the accounts with that FiscalYearId), and /accounts."""
+    accounts = ACCOUNTS if accounts is None else accounts
+    years = FISCAL_YEARS if years is None else years
     rsps.get(f"{API}/companysettings", json=company or COMPANY)
-    rsps.get(f"{API}/accounts", json=page(ACCOUNTS if accounts is None else accounts))
+    rsps.get(f"{API}/accounts", json=page(accounts))
+    for year in years:
+        chart = [a for a in accounts if a.get("FiscalYearId") == year["Id"]]
+        rsps.get(f"{API}/accounts/{year['Id']}", json=page(chart))
     rsps.get(f"{API}/vatcodes", json=page(VAT_CODES if vat_codes is None else vat_codes))
-    rsps.get(f"{API}/fiscalyears", json=page(FISCAL_YEARS if years is None else years))
+    rsps.get(f"{API}/fiscalyears", json=page(years))
     rsps.get(f"{API}/vouchers", json=page([]))  # the connect's harmless read

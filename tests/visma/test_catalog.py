@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounting.builder import Voucher
+from accounting.builder import Voucher, VoucherRow
 from accounting.catalog import company_catalog as seam
 from accounting.mapping import account_problem, sales_code_problem
 from integrations.visma import client, services
@@ -79,7 +79,7 @@ def test_a_chart_waiting_for_a_reconnect_is_still_offered(org, connected, mocked
 
 
 @pytest.mark.django_db
-def test_an_account_listed_for_several_years_takes_the_current_years_entry(org, connected, mocked):
+def test_each_open_years_chart_is_kept_and_the_kontooppsett_gets_this_years(org, connected, mocked):
     this_year = timezone.now().astimezone(OSLO).year
     last, current = str(uuid.uuid4()), str(uuid.uuid4())
     years = [
@@ -87,7 +87,7 @@ def test_an_account_listed_for_several_years_takes_the_current_years_entry(org, 
             "Id": year_id,
             "StartDate": f"{year}-01-01",
             "EndDate": f"{year}-12-31",
-            "IsLockedForAccounting": year < this_year,
+            "IsLockedForAccounting": False,
         }
         for year_id, year in ((last, this_year - 1), (current, this_year))
     ]
@@ -98,10 +98,21 @@ def test_an_account_listed_for_several_years_takes_the_current_years_entry(org, 
             account(3000, "Salg (i fjor)", active=False, year=last),
         ],
         years=years,
+        company={**conftest.COMPANY, "AccountingLockedTo": f"{this_year - 1}-06-30"},
     )
     services.refresh_company_data(org)
-    [only] = VismaAccount.objects.filter(organization=org)
-    assert (only.number, only.name, only.is_active) == (3000, "Salg (i år)", True)
+
+    catalog = company_catalog(org)
+    assert (catalog.accounts[3000].name, catalog.accounts[3000].active) == ("Salg (i år)", True)
+
+    def problem(day):
+        row = VoucherRow(3000, Decimal("1.00"), Decimal("0.00"), None, "")
+        voucher = Voucher(day, "", "BO-1", (row,), Decimal("1.00"), Decimal("1.00"))
+        found = preflight(day, voucher, read_company(org))
+        return found[1] if found else None
+
+    assert problem(date(this_year, 3, 1)) is None
+    assert "Konto 3000 er inaktiv i Visma" in problem(date(this_year - 1, 12, 31))
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ from .conftest import (
     ACCOUNTS,
     API,
     COMPANY,
+    FISCAL_2025,
     FISCAL_2026,
     FISCAL_YEARS,
     VAT_3,
@@ -60,6 +61,17 @@ def test_it_lists_accounts_with_numbers_as_integers(mocked):
     assert [a.number for a in accounts] == [1900, 1950, 2700, 3000, 3030]
     assert [a.number for a in accounts if not a.is_active] == [1950]
     assert accounts[0].fiscal_year_id == FISCAL_2026
+
+
+def test_it_lists_one_fiscal_years_chart_with_the_accounts_rules(mocked):
+    rules = {"IsBlockedForManualBooking": True, "AllowTransactionText": False}
+    blocked = {**ACCOUNTS[0], **rules, "IsFirstCostCenterMandatory": True}
+    mocked.get(f"{API}/accounts/{FISCAL_2025}", json=page([blocked, ACCOUNTS[3]]))
+    first, plain = client.list_accounts(TOKEN, fiscal_year_id=FISCAL_2025)
+    assert (first.blocked_for_manual_booking, first.first_cost_center_mandatory) == (True, True)
+    assert first.allows_transaction_text is False
+    # Absent rules are what Visma assumes: not blocked, no cost centre, texts allowed.
+    assert (plain.blocked_for_manual_booking, plain.allows_transaction_text) == (False, True)
 
 
 def test_it_lists_vat_codes_with_exact_rates(mocked):
@@ -148,7 +160,6 @@ def test_a_voucher_that_breaks_visma_schema_is_not_sent(mocked):
         (400, 3001, client.FiscalYearMissing),
         (400, 3002, client.AccountNotFound),
         (400, 4026, client.PeriodLocked),
-        (400, 4038, client.PeriodLocked),
         (403, 4006, client.MissingScope),
         (500, 5000, client.ServerError),
     ],
@@ -170,6 +181,16 @@ def test_each_error_code_raises_its_exception(mocked, status, code, exception):
     assert "Rows[0]: Feil på raden" in error.detail
     assert error.outcome_unknown == (status >= 500)
     assert TOKEN not in str(error)
+
+
+def test_it_reads_locks_only_from_the_documented_4026(mocked):
+    # Visma documents 4026 for a locked period (its fiscal year included) and no 4038:
+    # an undocumented code is Visma's message, not our guess at what it means.
+    mocked.post(f"{API}/vouchers", status=400, json=visma_error(4038, "Something else"))
+    with pytest.raises(client.VismaError) as caught:
+        client.create_voucher(TOKEN, VOUCHER)
+    assert type(caught.value) is client.VismaError
+    assert caught.value.code == 4038
 
 
 def test_rate_limit_carries_the_seconds_to_wait(mocked):

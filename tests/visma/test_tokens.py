@@ -2,6 +2,8 @@
 rotation, serialized per organisation, and invalid_grant turned into "må kobles til på
 nytt" with one e-mail to the admins."""
 
+import base64
+import json
 import threading
 from datetime import timedelta
 from urllib.parse import parse_qs
@@ -56,6 +58,30 @@ def test_a_token_that_is_not_due_is_not_refreshed(org, alice, mocked):
     make_connection(org, alice, expires_in=120)
     assert tokens.get_access_token(org) == "access-1"
     assert len(mocked.calls) == 0
+
+
+def jwt(claims: dict) -> str:
+    """An access token shaped as Visma's identity server issues them (a JWT)."""
+    parts = [{"alg": "RS256", "typ": "JWT"}, claims]
+    encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=") for p in parts]
+    return ".".join(part.decode() for part in encoded) + ".c2lnbmF0dXJl"
+
+
+@pytest.mark.django_db
+def test_a_refresh_learns_which_visma_user_granted_the_access(org, alice, mocked):
+    # Connected before the Visma user was recorded: the next refresh's token names them.
+    make_connection(org, alice, expires_in=50)
+    user = "1072cd43-d99a-4d44-84a2-5f80720c1a19"
+    mocked.post(TOKEN_URL, json=token_answer(jwt({"sub": user, "client_id": "x"}), "refresh-2"))
+
+    tokens.get_access_token(org)
+
+    assert VismaConnection.objects.get(organization=org).visma_user_id == user
+    # A token that names no one (opaque) keeps what is known.
+    VismaConnection.objects.filter(organization=org).update(expires_at=timezone.now())
+    mocked.post(TOKEN_URL, json=token_answer("opaque-access", "refresh-3"))
+    tokens.get_access_token(org)
+    assert VismaConnection.objects.get(organization=org).visma_user_id == user
 
 
 @pytest.mark.django_db(transaction=True)

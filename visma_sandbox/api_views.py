@@ -12,12 +12,12 @@ import time
 from decimal import Decimal
 from functools import wraps
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from . import oauth, runtime, vouchers
-from .models import AccessToken, SandboxVoucher
+from . import drafts, oauth, runtime, vouchers
+from .models import AccessToken, SandboxVoucher, SandboxVoucherDraft
 from .odata import ODataError, paginate
 from .vouchers import VismaError
 
@@ -169,19 +169,30 @@ def voucher_list(request: HttpRequest, token: AccessToken) -> JsonResponse:
     return JsonResponse(paginate(items, request.GET, type_name="VoucherApi"))
 
 
-def _post_voucher(request: HttpRequest, token: AccessToken) -> JsonResponse:
+def _unsupported(request: HttpRequest) -> JsonResponse | None:
     content_type = request.content_type or ""
     if content_type not in ("application/json", "text/json"):
         return JsonResponse(
             {"Message": f"The request entity's media type '{content_type}' is not supported."},
             status=415,
         )
+    return None
+
+
+def _json_body(request: HttpRequest):
     try:
-        payload = json.loads(request.body or b"null", parse_float=Decimal)
+        return json.loads(request.body or b"null", parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as error:
         raise VismaError(
             vouchers.VALIDATION, f"The request body is not valid JSON: {error}"
         ) from None
+
+
+def _post_voucher(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    refused = _unsupported(request)
+    if refused is not None:
+        return refused
+    payload = _json_body(request)
     voucher = vouchers.create_voucher(
         company=token.company, client=token.client, payload=payload, query=request.GET
     )
@@ -208,6 +219,76 @@ def voucher_detail(request: HttpRequest, token: AccessToken, fiscal_year_id, vou
     ):
         return JsonResponse({"Message": "The voucher was not found."}, status=404)
     return JsonResponse(vouchers.serialize_voucher(voucher))
+
+
+# --- voucher drafts (VoucherDraftApi): visma_sandbox/drafts.py ------------------------------
+
+
+@api_endpoint({"GET": ACCOUNTING_READ, "POST": ACCOUNTING_WRITE})
+def voucher_drafts(request: HttpRequest, token: AccessToken) -> JsonResponse:
+    """GET /voucherdrafts (paginated, $filter) and POST /voucherdrafts."""
+    if request.method == "POST":
+        refused = _unsupported(request)
+        if refused is not None:
+            return refused
+        draft = drafts.create_draft(
+            company=token.company,
+            client=token.client,
+            payload=_json_body(request),
+            query=request.GET,
+        )
+        lost = runtime.take(request.sandbox_switches, "lose_after_store")
+        if lost:
+            return runtime.lost_response(request, lost.lose_mode)
+        return JsonResponse(drafts.serialize_draft(draft), status=201)
+    stored = (
+        SandboxVoucherDraft.objects.filter(company=token.company)
+        .order_by("voucher_date", "created_utc", "pk")
+        .prefetch_related("rows__vat_code")
+    )
+    items = [drafts.serialize_draft(draft) for draft in stored]
+    return JsonResponse(paginate(items, request.GET, type_name="VoucherDraftApi"))
+
+
+def _draft_or_none(token: AccessToken, draft_id) -> SandboxVoucherDraft | None:
+    return (
+        SandboxVoucherDraft.objects.filter(company=token.company, uuid=draft_id)
+        .prefetch_related("rows__vat_code")
+        .first()
+    )
+
+
+def _draft_not_found() -> JsonResponse:
+    return JsonResponse({"Message": "The voucher draft was not found."}, status=404)
+
+
+@api_endpoint({"GET": ACCOUNTING_READ, "PUT": ACCOUNTING_WRITE, "DELETE": ACCOUNTING_WRITE})
+def voucher_draft_detail(request: HttpRequest, token: AccessToken, draft_id) -> HttpResponse:
+    """GET, PUT and DELETE /voucherdrafts/{voucherDraftId}."""
+    draft = _draft_or_none(token, draft_id)
+    if draft is None:
+        return _draft_not_found()
+    if request.method == "DELETE":
+        draft.delete()
+        return HttpResponse(status=200)
+    if request.method == "PUT":
+        refused = _unsupported(request)
+        if refused is not None:
+            return refused
+        draft = drafts.replace_draft(draft, _json_body(request), request.GET)
+        draft = _draft_or_none(token, draft.uuid)
+    return JsonResponse(drafts.serialize_draft(draft))
+
+
+@api_endpoint({"POST": ACCOUNTING_WRITE})
+def voucher_draft_convert(request: HttpRequest, token: AccessToken, draft_id) -> JsonResponse:
+    """POST /voucherdrafts/{voucherDraftId}/convert: 201 with the voucher (VoucherApi)."""
+    draft = _draft_or_none(token, draft_id)
+    if draft is None:
+        return _draft_not_found()
+    voucher = drafts.convert_draft(draft)
+    voucher = SandboxVoucher.objects.prefetch_related("rows__vat_code").get(pk=voucher.pk)
+    return JsonResponse(vouchers.serialize_voucher(voucher), status=201)
 
 
 @csrf_exempt

@@ -38,5 +38,16 @@ urlpatterns = [
         api_views.voucher_detail,
         name="voucher_detail",
     ),
+    path("api/v2/voucherdrafts", api_views.voucher_drafts, name="voucherdrafts"),
+    path(
+        "api/v2/voucherdrafts/<uuid:draft_id>",
+        api_views.voucher_draft_detail,
+        name="voucherdraft_detail",
+    ),
+    path(
+        "api/v2/voucherdrafts/<uuid:draft_id>/convert",
+        api_views.voucher_draft_convert,
+        name="voucherdraft_convert",
+    ),
     re_path(r"^api/v2/(?P<rest>.*)$", api_views.not_found),
 ]

@@ -373,7 +373,7 @@ def serialize_voucher(voucher: SandboxVoucher) -> dict:
         "NumberSeries": voucher.series,
         "ImportedVoucherNumber": None,
         "Attachments": {"DocumentId": str(voucher.uuid), "DocumentType": 3, "AttachmentIds": []},
-        "ModifiedUtc": _utc(voucher.created_utc),
+        "ModifiedUtc": _utc(voucher.modified_utc or voucher.created_utc),
         "VoucherType": voucher.voucher_type,
         "SourceId": None,
         "CreatedUtc": _utc(voucher.created_utc),

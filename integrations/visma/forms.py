@@ -7,11 +7,12 @@ from .models import TransferSettings
 class TransferSettingsForm(forms.ModelForm):
     class Meta:
         model = TransferSettings
-        fields = ["interval", "lookback_days", "run_time"]
+        fields = ["interval", "lookback_days", "run_time", "send_as_draft"]
         labels = {
             "interval": _("Hvor ofte"),
             "lookback_days": _("Hent oppgjør bakover"),
             "run_time": _("Klokkeslett"),
+            "send_as_draft": _("Send som kladd (bilagsforslag) til regnskapsfører"),
         }
         help_texts = {
             "interval": _("Ukentlig: mandager. Månedlig: den 1. i måneden."),
@@ -19,6 +20,10 @@ class TransferSettingsForm(forms.ModelForm):
                 "Hvor langt tilbake dagsoppgjør som ikke er overført ennå, tas med."
             ),
             "run_time": _("Norsk tid."),
+            "send_as_draft": _(
+                "Bilagene legges som kladd i Visma, og regnskapsfører godkjenner dem der. "
+                "Oppgjøret vises som «kladd i Visma» til kladden er bokført."
+            ),
         }
         widgets = {
             "interval": forms.RadioSelect,

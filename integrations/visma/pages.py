@@ -21,7 +21,7 @@ from backoffice.ids import parse_id
 from settlements.models import Settlement
 from settlements.transfer import TransferStatus
 
-from . import client
+from . import client, reconcile
 from .models import ExportRun, SettlementExport, VismaConnection
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ from .selectors import (
 # A settlement retried every night for weeks gathers many attempts; the newest tell the story.
 MAX_ATTEMPTS_SHOWN = 20
 # Refusals everybody may read; the others only matter to whoever can press the button.
-NOTES_FOR_ALL = {"posting", "too_early", "too_old"}
+NOTES_FOR_ALL = {"posting", "too_early", "too_old", "draft"}
 
 
 # The order client.voucher_body builds the body in. PostgreSQL's jsonb does not keep the
@@ -133,6 +133,8 @@ def panel_context(settlement: Settlement, request: HttpRequest) -> dict:
         ),
         # The inclusion tag has no parent context: {% csrf_token %} needs the token here.
         "csrf_token": get_token(request),
+        # Avvik against Visma, drafts, earlier vouchers (reconcile.py).
+        **reconcile.panel_context(export, is_admin=is_admin),
     }
 
 

@@ -26,6 +26,8 @@ from settlements.transfer import TransferStatus, untouched_status
 from .models import ExportRun, Problem, SettlementExport, TransferSettings
 
 State = SettlementExport.State
+# In Visma (or there as a draft): what the till sends later no longer changes the state.
+SENT = [State.POSTED, State.DRAFT, State.AVVIK]
 
 # A claim ("overføres") older than this belongs to a worker that died mid-POST (default
 # 10 minutes; the fault tests shorten it through the environment).
@@ -42,7 +44,7 @@ def export_of(settlement: Settlement) -> SettlementExport | None:
 
 def transfer_of(settlement: Settlement) -> TransferStatus:
     row = export_of(settlement)
-    if row is None or (row.state != State.POSTED and not settlement.is_postable):
+    if row is None or (row.state not in SENT and not settlement.is_postable):
         return untouched_status(settlement)
     return TransferStatus(
         state=row.state,
@@ -57,7 +59,7 @@ def with_state(queryset: QuerySet[Settlement]) -> QuerySet[Settlement]:
     """The queryset with `transfer_state`, the state `transfer_of` gives, in SQL."""
     return queryset.annotate(
         transfer_state=Case(
-            When(visma_export__state=State.POSTED, then=Value(State.POSTED.value)),
+            When(visma_export__state__in=SENT, then=F("visma_export__state")),
             When(~Q(**POSTABLE), then=Value(State.NEEDS_ACTION.value)),
             When(visma_export__isnull=True, then=Value(State.PENDING.value)),
             default=F("visma_export__state"),
@@ -127,7 +129,8 @@ def waiting_for_answer(row: SettlementExport | None, *, now: datetime | None = N
 class Refusal:
     """Why "Overfør nå" on one settlement sends nothing, and what the admin is told."""
 
-    # posted | posting | unbalanced | awaits_correction | too_early | too_old | not_connected
+    # posted | draft | avvik | posting | unbalanced | awaits_correction | too_early |
+    # too_old | not_connected
     code: str
     level: int
     text: str
@@ -141,6 +144,22 @@ def transfer_refusal(settlement: Settlement, *, connected: bool) -> Refusal | No
     if state == State.POSTED:
         # Never re-sent: a second voucher would double the day's takings in the books.
         return Refusal("posted", messages.INFO, _("Oppgjøret er allerede overført til Visma."))
+    if state == State.DRAFT:
+        return Refusal(
+            "draft",
+            messages.INFO,
+            _("Oppgjøret ligger som kladd i Visma og venter på at regnskapsfører godkjenner det."),
+        )
+    if state == State.AVVIK:
+        # Never sent again by itself nor by this button: the admin chooses (reconcile.py).
+        return Refusal(
+            "avvik",
+            messages.WARNING,
+            _(
+                "Bilaget i Visma er slettet eller endret. Velg under om oppgjøret skal sendes "
+                "på nytt som nytt bilag, eller om Vismas versjon skal godtas."
+            ),
+        )
     if row is not None and state == State.POSTING and row.updated_at > timezone.now() - STALE_CLAIM:
         return Refusal("posting", messages.INFO, _("Oppgjøret overføres nå."))
     if not settlement.is_balanced:

@@ -506,6 +506,7 @@ AUDITED_SETTINGS = {
     "interval": "Hvor ofte",
     "lookback_days": "Hent oppgjør bakover (dager)",
     "run_time": "Klokkeslett",
+    "send_as_draft": "Send som kladd (bilagsforslag) til regnskapsfører",
 }
 
 
@@ -515,6 +516,8 @@ def _setting_text(transfer_settings: TransferSettings, name: str) -> str:
         return str(TransferSettings.Interval(value).label)
     if name == "run_time":
         return value.strftime("%H:%M") if value else "–"
+    if isinstance(value, bool):
+        return "på" if value else "av"
     return str(value)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from backoffice.models import Organization
 from settlements.models import Settlement
 
-from . import dispatch, transfer
+from . import dispatch, reconcile, transfer
 from .models import ExportRun
 
 logger = logging.getLogger(__name__)
@@ -114,6 +114,10 @@ def export_organization_task(self, organization_id: int, trigger: str = "schedul
                 status=ExportRun.Status.QUEUED, summary={"message": str(exc)}
             )
         raise self.retry(countdown=_countdown(self.request.retries), exc=exc) from exc
+    if trigger == ExportRun.Trigger.SCHEDULE and not result.message:
+        # The nightly reconciliation with what is in Visma (reconcile.py): never sends.
+        # Not after a run that could not reach Visma: it would meet the same.
+        reconcile.after_run(organization=organization, run=run)
     if result.retry_soon and self.request.retries < self.max_retries:
         # Settlements that failed for a passing reason (5xx, timeout, lost answer) get
         # another try soon instead of waiting for the next scheduled run; not before a

@@ -31,6 +31,7 @@ from .forms import TransferSettingsForm
 from .models import (
     ConnectionEvent,
     ExportRun,
+    SettlementExport,
     TransferSettings,
     VismaAccount,
     VismaConnection,
@@ -64,6 +65,7 @@ def not_configured_message(request: HttpRequest) -> str:
 SUMMARY_LABELS = {
     "posted": gettext_lazy("overført"),
     "already_posted": gettext_lazy("var allerede overført"),
+    "draft": gettext_lazy("lagt som kladd i Visma"),
     "needs_action": gettext_lazy("trenger handling"),
     "failed": gettext_lazy("feilet"),
     "waiting": gettext_lazy("venter"),
@@ -81,6 +83,8 @@ def summary_lines(summary: dict) -> list[str]:
     ]
     if summary.get("message"):
         lines.append(str(summary["message"]))
+    if summary.get("reconcile_message"):
+        lines.append(str(summary["reconcile_message"]))
     return lines
 
 
@@ -145,6 +149,9 @@ def integration(request: HttpRequest) -> HttpResponse:
             :HISTORY_SHOWN
         ],
         "pending_change": services.pending_change(org),
+        "reconcile_avvik": SettlementExport.objects.filter(
+            settlement__organization=org, state=SettlementExport.State.AVVIK
+        ).count(),
     }
     return render(request, "visma/integration.html", context)
 

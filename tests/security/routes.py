@@ -38,6 +38,8 @@ ADMIN_ACTIONS = {
     "visma:refresh_chart",
     "visma:transfer_now",
     "visma:transfer_settlement",
+    "visma:send_again",
+    "visma:accept_visma",
     "issue_key",
     "revoke_key",
     "two_factor",
@@ -51,6 +53,8 @@ ADMIN_PAGES = {"visma:callback", "stores", "audit_log", "two_factor"}
 SAMPLE_KWARGS: dict[str, dict[str, str]] = {
     "settlements:detail": {"pk": "settlement"},
     "visma:transfer_settlement": {"pk": "settlement"},
+    "visma:send_again": {"pk": "settlement"},
+    "visma:accept_visma": {"pk": "settlement"},
     "issue_key": {"location_id": "location"},
     "revoke_key": {"key_id": "api_key"},
     "saft:detail": {"pk": "saft_import"},

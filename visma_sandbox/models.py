@@ -23,6 +23,9 @@ class SandboxCompany(models.Model):
     currency_code = models.CharField(max_length=3, default="NOK")
     # CompanySettingsApi.CompanyStatus: 0 inactive, 1 active, 2 read-only.
     company_status = models.PositiveSmallIntegerField(default=1)
+    # The last voucher number given per series ({"A": 12}): a deleted voucher's number is
+    # never given again.
+    last_voucher_numbers = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]

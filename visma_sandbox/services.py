@@ -339,6 +339,7 @@ def reset_sandbox(*, keep_clients: bool = True) -> None:
     companies. Registered clients stay unless keep_clients=False."""
     SandboxVoucher.objects.all().delete()
     SandboxVoucherDraft.objects.all().delete()
+    SandboxCompany.objects.update(last_voucher_numbers={})
     AuthorizationCode.objects.all().delete()
     AccessToken.objects.all().delete()
     RefreshToken.objects.all().delete()

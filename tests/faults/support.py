@@ -96,6 +96,7 @@ FAULT_KINDS = {
     "i": "two beat processes at once",
     "j": "search filter refused by Visma (paged without it)",
     "k": "company changed on reconnect",
+    "l": "a voucher deleted in Visma (avvik; sent again only by the admin)",
 }
 
 
@@ -234,7 +235,8 @@ def populate(shops: list[Shop], count: int, rng: random.Random) -> Batch:
 
 # --------------------------------------------------------------------------- the census
 
-REFERENCE = re.compile(r"\[BO-(\d+)\]")
+# "[BO-17]", and "[BO-17-2]" for the settlement's voucher sent again after an avvik.
+REFERENCE = re.compile(r"\[BO-(\d+)(?:-\d+)?\]")
 
 
 @dataclass

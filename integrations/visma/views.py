@@ -72,6 +72,9 @@ SUMMARY_LABELS = {
 }
 
 
+OPTIONAL_LINES = {"draft"}
+
+
 def summary_lines(summary: dict) -> list[str]:
     """The last run's summary (written by the transfer) as short lines for the page."""
     if not isinstance(summary, dict):
@@ -79,7 +82,8 @@ def summary_lines(summary: dict) -> list[str]:
     lines = [
         f"{summary[key]} {label}"
         for key, label in SUMMARY_LABELS.items()
-        if isinstance(summary.get(key), int)
+        # Drafts only where there were some: most never use draft mode.
+        if isinstance(summary.get(key), int) and (key not in OPTIONAL_LINES or summary[key])
     ]
     if summary.get("message"):
         lines.append(str(summary["message"]))

@@ -27,6 +27,9 @@ id"), so the link is our reference in the text ("[BO-17]"), which the voucher ke
   goes missing from the books: a deleted draft is most often one the accountant wants
   redone; an accountant who does not want the day booked tells the shop, whose admin can
   then see every such deletion among the settlement's attempts.
+
+The link being the reference, an accountant who removes "[BO-17]" from the text before
+approving the draft breaks it: the settlement would count as deleted and be sent again.
 https://eaccountingapi.vismaonline.com/swagger/ui/index#!/VoucherDrafts
 """
 

@@ -560,7 +560,10 @@ def _search_failed(settlement: Settlement, run, exc: client.VismaError, started)
     ) % {
         "count": SEARCH_GIVE_UP,
         "detail": exc.detail,
-        "reference": settlement.reference,
+        # BO-17, or BO-17-2 for a settlement sent again after an avvik.
+        "reference": reconcile.reference_of(
+            settlement, getattr(export_of(settlement), "generation", 1)
+        ),
     }
     state.set_problem(
         settlement,

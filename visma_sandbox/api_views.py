@@ -17,8 +17,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from . import attachments, oauth, runtime, vouchers
-from .models import AccessToken, FaultSwitch, SandboxAttachment, SandboxVoucher
+from . import attachments, drafts, oauth, runtime, vouchers
+from .models import (
+    AccessToken,
+    FaultSwitch,
+    SandboxAttachment,
+    SandboxVoucher,
+    SandboxVoucherDraft,
+)
 from .odata import ODataError, paginate
 from .vouchers import VismaError
 
@@ -337,6 +343,79 @@ def attachment_links(request: HttpRequest, token: AccessToken) -> JsonResponse:
     return JsonResponse(
         attachments.link_attachments(company=token.company, payload=_json_body(request))
     )
+
+
+# --- voucher drafts (VoucherDraftApi): visma_sandbox/drafts.py ------------------------------
+
+
+@api_endpoint({"GET": ACCOUNTING_READ, "POST": ACCOUNTING_WRITE})
+def voucher_drafts(request: SandboxRequest, token: AccessToken) -> HttpResponse:
+    """GET /voucherdrafts (paginated, $filter) and POST /voucherdrafts."""
+    if request.method == "POST":
+        refused = _unsupported_media(request)
+        if refused is not None:
+            return refused
+        draft = drafts.create_draft(
+            company=token.company,
+            client=token.client,
+            payload=_json_body(request),
+            query=request.GET,
+        )
+        lost = runtime.take(request.sandbox_switches, "lose_after_store")
+        if lost:
+            return runtime.lost_response(request, lost.lose_mode)
+        return JsonResponse(drafts.serialize_draft(draft), status=201)
+    stored = (
+        SandboxVoucherDraft.objects.filter(company=token.company)
+        .order_by("voucher_date", "created_utc", "pk")
+        .prefetch_related("rows__vat_code")
+    )
+    items = [drafts.serialize_draft(draft) for draft in stored]
+    return JsonResponse(paginate(items, request.GET, type_name="VoucherDraftApi"))
+
+
+def _draft_or_none(token: AccessToken, draft_id) -> SandboxVoucherDraft | None:
+    return (
+        SandboxVoucherDraft.objects.filter(company=token.company, uuid=draft_id)
+        .prefetch_related("rows__vat_code")
+        .first()
+    )
+
+
+def _draft_not_found() -> JsonResponse:
+    return JsonResponse({"Message": "The voucher draft was not found."}, status=404)
+
+
+@api_endpoint({"GET": ACCOUNTING_READ, "PUT": ACCOUNTING_WRITE, "DELETE": ACCOUNTING_WRITE})
+def voucher_draft_detail(request: HttpRequest, token: AccessToken, draft_id) -> HttpResponse:
+    """GET, PUT and DELETE /voucherdrafts/{voucherDraftId}."""
+    draft = _draft_or_none(token, draft_id)
+    if draft is None:
+        return _draft_not_found()
+    if request.method == "DELETE":
+        draft.delete()
+        return HttpResponse(status=200)
+    if request.method == "PUT":
+        refused = _unsupported_media(request)
+        if refused is not None:
+            return refused
+        replaced = _draft_or_none(
+            token, drafts.replace_draft(draft, _json_body(request), request.GET).uuid
+        )
+        assert replaced is not None  # replaced just now, in this company
+        draft = replaced
+    return JsonResponse(drafts.serialize_draft(draft))
+
+
+@api_endpoint({"POST": ACCOUNTING_WRITE})
+def voucher_draft_convert(request: HttpRequest, token: AccessToken, draft_id) -> JsonResponse:
+    """POST /voucherdrafts/{voucherDraftId}/convert: 201 with the voucher (VoucherApi)."""
+    draft = _draft_or_none(token, draft_id)
+    if draft is None:
+        return _draft_not_found()
+    voucher = drafts.convert_draft(draft)
+    voucher = SandboxVoucher.objects.prefetch_related("rows__vat_code").get(pk=voucher.pk)
+    return JsonResponse(vouchers.serialize_voucher(voucher), status=201)
 
 
 @csrf_exempt

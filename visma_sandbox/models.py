@@ -23,6 +23,9 @@ class SandboxCompany(models.Model):
     currency_code = models.CharField(max_length=3, default="NOK")
     # CompanySettingsApi.CompanyStatus: 0 inactive, 1 active, 2 read-only.
     company_status = models.PositiveSmallIntegerField(default=1)
+    # The last voucher number given per series ({"A": 12}): a deleted voucher's number is
+    # never given again.
+    last_voucher_numbers = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -235,6 +238,9 @@ class SandboxVoucher(models.Model):
     voucher_text = models.TextField()
     voucher_type = models.PositiveSmallIntegerField(default=2)  # 2 = ManualVoucher
     created_utc = models.DateTimeField(auto_now_add=True)
+    # Set when a Visma user changed it in the UI (services.change_voucher); else null and
+    # ModifiedUtc is CreatedUtc.
+    modified_utc = models.DateTimeField(null=True, blank=True)
     # Which query flags it came with, shown on the simulator page.
     flags = models.JSONField(default=dict)
 
@@ -306,6 +312,52 @@ class SandboxVoucherRow(models.Model):
 
     class Meta:
         ordering = ["voucher", "position"]
+
+
+class SandboxVoucherDraft(models.Model):
+    """A voucher draft (VoucherDraftApi, POST /voucherdrafts): kept until an accountant
+    converts it into a voucher (POST /voucherdrafts/{id}/convert, or the simulator page's
+    button) or deletes it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(
+        SandboxCompany, on_delete=models.CASCADE, related_name="voucher_drafts"
+    )
+    client = models.ForeignKey(SandboxClient, null=True, on_delete=models.SET_NULL)
+    voucher_date = models.DateField()
+    voucher_text = models.TextField(null=True, blank=True)  # noqa: DJ001  (null is Visma's)
+    number_series = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
+    created_utc = models.DateTimeField(auto_now_add=True)
+    modified_utc = models.DateTimeField(null=True, blank=True)
+    flags = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_utc", "-pk"]
+
+    def __str__(self) -> str:
+        return f"draft {self.uuid}"
+
+    @property
+    def debit_total(self):
+        return sum((row.debit for row in self.rows.all()), start=0)
+
+    @property
+    def credit_total(self):
+        return sum((row.credit for row in self.rows.all()), start=0)
+
+
+class SandboxVoucherDraftRow(models.Model):
+    draft = models.ForeignKey(SandboxVoucherDraft, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveIntegerField()
+    account_number = models.PositiveBigIntegerField()
+    account_name = models.CharField(max_length=100)
+    debit = models.DecimalField(max_digits=14, decimal_places=2)
+    credit = models.DecimalField(max_digits=14, decimal_places=2)
+    transaction_text = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
+    vat_code = models.ForeignKey(SandboxVatCode, null=True, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["draft", "position"]
 
 
 class QuotaCounter(models.Model):

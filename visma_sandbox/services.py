@@ -12,6 +12,12 @@ services.revoke_refresh_tokens(company="912345678")     # next refresh: invalid_
 services.set_account("912345678", 1902, year=2027, blocked_for_manual_booking=True)
 services.set_quota(5)                                   # 5 requests/min/client/endpoint
 services.reset_sandbox()                                # back to a fresh demo
+
+What a Visma user does in eAccounting's own screens, for the reconciliation's tests:
+services.delete_voucher(voucher)                        # Bokføring > Bilag: delete
+services.change_voucher(voucher, rows={3000: (0, "4700.00"), 1920: ("5999.60", 0)})
+services.approve_draft(draft)                           # the accountant books a draft
+services.delete_draft(draft)
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from .models import (
     SandboxUser,
     SandboxVatCode,
     SandboxVoucher,
+    SandboxVoucherDraft,
 )
 
 DEFAULT_CLIENT_ID = "backoffice-sandbox"
@@ -363,7 +370,8 @@ def set_fault(
 ) -> FaultSwitch:
     """Arm a switch (global, or one company's). Only the given fields change.
 
-    - lose_after_store=N: the next N accepted POST /vouchers are stored, then the answer is
+    - lose_after_store=N: the next N accepted POST /vouchers (or /voucherdrafts) are
+      stored, then the answer is
       lost (lose_mode "drop": the connection is closed without an answer where the server
       lets us reach the socket, else "504": 504 Gateway Timeout).
     - fail_5xx=N: the next N API requests answer 500 (ErrorCode 5000) and change nothing.
@@ -474,6 +482,8 @@ def reset_sandbox(*, keep_clients: bool = True) -> None:
     companies. Registered clients stay unless keep_clients=False."""
     SandboxVoucher.objects.all().delete()
     SandboxAttachment.objects.all().delete()
+    SandboxVoucherDraft.objects.all().delete()
+    SandboxCompany.objects.update(last_voucher_numbers={})
     AuthorizationCode.objects.all().delete()
     AccessToken.objects.all().delete()
     RefreshToken.objects.all().delete()
@@ -483,3 +493,86 @@ def reset_sandbox(*, keep_clients: bool = True) -> None:
     if not keep_clients:
         SandboxClient.objects.all().delete()
     setup_demo()
+
+
+# --- what a Visma user does in eAccounting's screens -----------------------------------------
+
+
+def with_reference(reference: str, *, company: CompanyRef = None) -> SandboxVoucher:
+    """The voucher whose text carries "[reference]" (e.g. "BO-17")."""
+    found = SandboxVoucher.objects.filter(voucher_text__contains=f"[{reference}]")
+    if company is not None:
+        found = found.filter(company=get_company(company))
+    return found.get()
+
+
+def draft_with_reference(reference: str, *, company: CompanyRef = None) -> SandboxVoucherDraft:
+    found = SandboxVoucherDraft.objects.filter(voucher_text__contains=f"[{reference}]")
+    if company is not None:
+        found = found.filter(company=get_company(company))
+    return found.get()
+
+
+def delete_voucher(voucher: SandboxVoucher | str) -> None:
+    """A user deletes the voucher in Visma (given itself or its Id): GET no longer has it."""
+    if isinstance(voucher, str):
+        voucher = SandboxVoucher.objects.get(uuid=voucher)
+    voucher.delete()
+
+
+def change_voucher(
+    voucher: SandboxVoucher,
+    *,
+    rows: dict[int, tuple] | None = None,
+    voucher_date: date | None = None,
+) -> SandboxVoucher:
+    """A user changes the voucher in Visma: `rows` gives accounts new (debit, credit)
+    amounts (on the account's first row; a new row if it has none; (0, 0) removes its
+    rows), `voucher_date` a new date. Visma saves only a balanced voucher (ValueError)."""
+    from decimal import Decimal
+
+    with transaction.atomic():
+        for account, (debit, credit) in (rows or {}).items():
+            debit, credit = vouchers.q2(Decimal(str(debit))), vouchers.q2(Decimal(str(credit)))
+            existing = list(voucher.rows.filter(account_number=account).order_by("position"))
+            if not debit and not credit:
+                voucher.rows.filter(account_number=account).delete()
+                continue
+            if existing:
+                first = existing[0]
+                first.debit, first.credit = debit, credit
+                first.save(update_fields=["debit", "credit"])
+                continue
+            known = SandboxAccount.objects.get(company=voucher.company, number=account)
+            voucher.rows.create(
+                position=voucher.rows.count(),
+                account_number=account,
+                account_name=known.name,
+                debit=debit,
+                credit=credit,
+                transaction_text=None,
+            )
+        if voucher_date is not None:
+            voucher.voucher_date = voucher_date
+        voucher.modified_utc = timezone.now()
+        voucher.save(update_fields=["voucher_date", "modified_utc"])
+        debit_total = sum((row.debit for row in voucher.rows.all()), start=vouchers.ZERO)
+        credit_total = sum((row.credit for row in voucher.rows.all()), start=vouchers.ZERO)
+        if debit_total != credit_total:
+            raise ValueError(f"not balanced: debit {debit_total}, credit {credit_total}")
+    return voucher
+
+
+def approve_draft(draft: SandboxVoucherDraft | str) -> SandboxVoucher:
+    """The accountant books the draft (POST /voucherdrafts/{id}/convert does the same)."""
+    from . import drafts
+
+    if isinstance(draft, str):
+        draft = SandboxVoucherDraft.objects.get(uuid=draft)
+    return drafts.convert_draft(draft)
+
+
+def delete_draft(draft: SandboxVoucherDraft | str) -> None:
+    if isinstance(draft, str):
+        draft = SandboxVoucherDraft.objects.get(uuid=draft)
+    draft.delete()

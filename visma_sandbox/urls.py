@@ -51,6 +51,17 @@ urlpatterns = [
         name="attachment_detail",
     ),
     path("api/v2/attachmentlinks", api_views.attachment_links, name="attachmentlinks"),
+    path("api/v2/voucherdrafts", api_views.voucher_drafts, name="voucherdrafts"),
+    path(
+        "api/v2/voucherdrafts/<uuid:draft_id>",
+        api_views.voucher_draft_detail,
+        name="voucherdraft_detail",
+    ),
+    path(
+        "api/v2/voucherdrafts/<uuid:draft_id>/convert",
+        api_views.voucher_draft_convert,
+        name="voucherdraft_convert",
+    ),
     re_path(r"^api/v2/(?P<rest>.*)$", api_views.not_found),
     # The file behind an attachment's TemporaryUrl (and the simulator page's link).
     path("attachments/<uuid:attachment_id>/file", views.attachment_file, name="attachment_file"),

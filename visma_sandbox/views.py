@@ -7,6 +7,7 @@ refuse with DEBUG off unless VISMA_SANDBOX_FORCE is set for a staging demo.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from .models import (
     SandboxClient,
     SandboxCompany,
     SandboxVoucher,
+    SandboxVoucherDraft,
 )
 
 VOUCHERS_SHOWN = 100
@@ -59,9 +61,13 @@ def home(request: HttpRequest) -> HttpResponse:
         "rows__vat_code", "attachments"
     )
     unmatched = SandboxAttachment.objects.filter(voucher__isnull=True).select_related("company")
+    drafts = SandboxVoucherDraft.objects.select_related("company").prefetch_related(
+        "rows__vat_code"
+    )
     if wanted:
         vouchers = vouchers.filter(company__org_number=wanted)
         unmatched = unmatched.filter(company__org_number=wanted)
+        drafts = drafts.filter(company__org_number=wanted)
     context = {
         "companies": [_company_facts(company) for company in SandboxCompany.objects.all()],
         "global_switch": services.fault_switch(None),
@@ -73,6 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "vouchers": vouchers[:VOUCHERS_SHOWN],
         "voucher_total": vouchers.count(),
         "unmatched": unmatched.defer("data")[:VOUCHERS_SHOWN],
+        "drafts": drafts[:VOUCHERS_SHOWN],
         "shown": VOUCHERS_SHOWN,
         "wanted": wanted,
         "identity_url": request.build_absolute_uri(reverse("visma_sandbox:identity_root")).rstrip(
@@ -127,11 +134,17 @@ def control(request: HttpRequest) -> HttpResponse:
             per_minute = _count(request, "quota_per_minute")
             services.set_quota(per_minute or None)
             messages.success(request, f"Quota: {services.quota_per_minute()} per minute.")
+        elif action in ("delete_voucher", "approve_draft", "delete_draft"):
+            messages.success(request, _as_visma_user(action, request.POST.get("id", "")))
         elif action == "reset":
             services.reset_sandbox()
             messages.success(request, "The simulator is reset: no vouchers, no tokens, no faults.")
         else:
             messages.error(request, f"Unknown action {action!r}.")
+    except LookupError:
+        messages.error(request, "No such voucher or draft (already deleted or approved?).")
+    except vouchers.VismaError as error:
+        messages.error(request, f"Visma refused it: {error.message} (ErrorCode {error.code}).")
     except ValueError:
         messages.error(request, "Counts must be whole numbers, 0 or more.")
     return HttpResponseRedirect(reverse("visma_sandbox:home"))
@@ -144,3 +157,21 @@ def attachment_file(request: HttpRequest, attachment_id) -> HttpResponse:
     response = HttpResponse(bytes(attachment.data), content_type=attachment.content_type)
     response["Content-Disposition"] = f'inline; filename="{attachment.file_name}"'
     return response
+
+
+def _as_visma_user(action: str, object_id: str) -> str:
+    """What a Visma user does in eAccounting's screens: delete a voucher, approve (book)
+    or delete a draft. Raises LookupError for an id that names nothing."""
+    try:
+        if action == "delete_voucher":
+            voucher = SandboxVoucher.objects.get(uuid=object_id)
+            services.delete_voucher(voucher)
+            return f"Voucher {voucher} deleted, as a Visma user would."
+        draft = SandboxVoucherDraft.objects.get(uuid=object_id)
+    except (SandboxVoucher.DoesNotExist, SandboxVoucherDraft.DoesNotExist, ValidationError):
+        raise LookupError(object_id) from None
+    if action == "approve_draft":
+        voucher = services.approve_draft(draft)
+        return f"Draft approved: voucher {voucher}."
+    services.delete_draft(draft)
+    return "Draft deleted."

@@ -392,16 +392,21 @@ def create_voucher(
     if flags["useAutomaticVatCalculation"]:
         rows = _automatic_vat(company, rows)
     with transaction.atomic():
-        # One numbering per company and series, also with several web workers.
-        SandboxCompany.objects.select_for_update().filter(pk=company.pk).first()
+        # One numbering per company and series, also with several web workers; a deleted
+        # voucher's number is not given again.
+        locked = SandboxCompany.objects.select_for_update().get(pk=company.pk)
         last = SandboxVoucher.objects.filter(company=company, series=series).aggregate(
             last=Max("number")
         )["last"]
+        numbers = dict(locked.last_voucher_numbers or {})
+        number = max(last or 0, int(numbers.get(series, 0))) + 1
+        numbers[series] = number
+        SandboxCompany.objects.filter(pk=company.pk).update(last_voucher_numbers=numbers)
         voucher = SandboxVoucher.objects.create(
             company=company,
             client=client,
             series=series,
-            number=(last or 0) + 1,
+            number=number,
             voucher_date=voucher_date,
             voucher_text=payload["VoucherText"],
             flags=flags,
@@ -478,7 +483,7 @@ def serialize_voucher(voucher: SandboxVoucher) -> dict:
             "DocumentType": 3,
             "AttachmentIds": [str(attachment.uuid) for attachment in voucher.attachments.all()],
         },
-        "ModifiedUtc": _utc(voucher.created_utc),
+        "ModifiedUtc": _utc(voucher.modified_utc or voucher.created_utc),
         "VoucherType": voucher.voucher_type,
         "SourceId": None,
         "CreatedUtc": _utc(voucher.created_utc),

@@ -933,3 +933,100 @@ def exact_json(payload: Any) -> Any:
     """`payload` as it went over the wire, for a stored copy: amounts stay Decimal with
     their own digits (4800.00, never the float 4800.0), dates become text."""
     return json.loads(dumps(payload), parse_float=Decimal)
+
+
+# ---------------------------------------------------------------------------- drafts and
+# reading back (issue 18, items 3 and 6: reconcile.py, drafts.py)
+
+
+def get_voucher(token: str, fiscal_year_id: str, voucher_id: str) -> dict | None:
+    """GET /vouchers/{fiscalyearId}/{voucherId}: one voucher, or None when Visma has none
+    by that id in that fiscal year (404: deleted, or moved to another year)."""
+    try:
+        _status, body = _request(
+            "GET", f"vouchers/{fiscal_year_id}/{voucher_id}", token, endpoint="voucher_detail"
+        )
+    except VismaError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    _shape(_VoucherIn, body, "voucher")
+    return body
+
+
+def voucher_draft_body(voucher_payload: dict) -> dict:
+    """Visma's VoucherDraftApi body of a VoucherApi body (`voucher_body`): the same date,
+    text and rows; the row text is at most 50 characters there, and a draft has no
+    Attachments (the schema allows no other field).
+    https://eaccountingapi.vismaonline.com/swagger/ui/index#!/VoucherDrafts/VoucherDrafts_Post"""
+    rows = []
+    for row in voucher_payload["Rows"]:
+        item = {key: value for key, value in row.items() if key in _DRAFT_ROW_FIELDS}
+        if isinstance(item.get("TransactionText"), str):
+            item["TransactionText"] = item["TransactionText"][:50]
+        rows.append(item)
+    return {
+        "VoucherDate": voucher_payload["VoucherDate"],
+        "VoucherText": voucher_payload["VoucherText"],
+        "Rows": rows,
+    }
+
+
+_DRAFT_ROW_FIELDS = (
+    "AccountNumber",
+    "DebitAmount",
+    "CreditAmount",
+    "VatCodeId",
+    "CostCenterItemId1",
+    "CostCenterItemId2",
+    "CostCenterItemId3",
+    "TransactionText",
+    "ProjectId",
+)
+
+
+def create_voucher_draft(token: str, payload: dict) -> dict:
+    """POST /voucherdrafts?amountIncludesVat=false. Returns Visma's draft (Id, …).
+
+    The amounts are as sent (amountIncludesVat=false: net amounts, the VAT on its own
+    rows, as in our vouchers). Checked against Visma's VoucherDraftApi schema first
+    (InvalidPayload, not sent); a 201 without the draft's Id is outcome_unknown."""
+    from .voucher_schema import validate_voucher_draft_payload
+
+    problems = validate_voucher_draft_payload(payload)
+    if problems:
+        raise InvalidPayload(None, "; ".join(problems), errors=[{"Message": p} for p in problems])
+    _status, body = _request(
+        "POST",
+        "voucherdrafts",
+        token,
+        endpoint="voucherdrafts",
+        params={"amountIncludesVat": "false"},
+        payload=payload,
+    )
+    _shape(_VoucherIn, body, "created voucher draft", write=True)
+    return body
+
+
+def list_voucher_drafts(token: str, *, filter: str | None = None) -> list[dict]:
+    """GET /voucherdrafts with an OData `$filter` (voucher_date_filter), every page."""
+    params = {"$filter": filter} if filter else None
+    drafts = []
+    for item in _paginated(token, "voucherdrafts", endpoint="voucherdrafts", params=params):
+        _shape(_VoucherIn, item, "voucher draft")
+        drafts.append(item)
+    return drafts
+
+
+def get_voucher_draft(token: str, draft_id: str) -> dict | None:
+    """GET /voucherdrafts/{voucherDraftId}, or None (404: converted or deleted)."""
+    try:
+        _status, body = _request(
+            "GET", f"voucherdrafts/{draft_id}", token, endpoint="voucherdraft_detail"
+        )
+    except VismaError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    _shape(_VoucherIn, body, "voucher draft")
+    return body

@@ -7,12 +7,13 @@ from .models import TransferSettings
 class TransferSettingsForm(forms.ModelForm):
     class Meta:
         model = TransferSettings
-        fields = ["interval", "lookback_days", "run_time", "attach_zreport"]
+        fields = ["interval", "lookback_days", "run_time", "attach_zreport", "send_as_draft"]
         labels = {
             "interval": _("Hvor ofte"),
             "lookback_days": _("Hent oppgjør bakover"),
             "run_time": _("Klokkeslett"),
             "attach_zreport": _("Legg ved Z-rapport som PDF"),
+            "send_as_draft": _("Send som kladd (bilagsforslag) til regnskapsfører"),
         }
         help_texts = {
             "interval": _("Ukentlig: mandager. Månedlig: den 1. i måneden."),
@@ -24,6 +25,10 @@ class TransferSettingsForm(forms.ModelForm):
                 "Hvert bilag får dagsoppgjøret som Z-rapport (PDF) vedlagt i Visma, som "
                 "dokumentasjon for regnskapsføreren. Feiler opplastingen, overføres bilaget "
                 "likevel, og vedlegget prøves igjen ved neste overføring."
+            ),
+            "send_as_draft": _(
+                "Bilagene legges som kladd i Visma, og regnskapsfører godkjenner dem der. "
+                "Oppgjøret vises som «kladd i Visma» til kladden er bokført."
             ),
         }
         widgets = {

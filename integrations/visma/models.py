@@ -56,6 +56,13 @@ class TransferSettings(models.Model):
     run_time = models.TimeField(_("klokkeslett"), default=DEFAULT_RUN_TIME)
     # Issue 18, item 1: every voucher gets its Z-report PDF attached (attachments.py).
     attach_zreport = models.BooleanField(_("legg ved Z-rapport som PDF"), default=True)
+    # Draft mode (issue 18, item 6): the vouchers go to POST /voucherdrafts for the
+    # accountant to approve in Visma (drafts.py); the settlement shows "kladd i Visma".
+    send_as_draft = models.BooleanField(
+        _("Send som kladd (bilagsforslag) til regnskapsfører"), default=False
+    )
+    # The last reconciliation with what is in Visma (reconcile.py, after a scheduled run).
+    reconciled_at = models.DateTimeField(null=True, blank=True)
     # The dispatcher (scheduled-transfer issue) claims organisations whose next_run_at has
     # come; saving the settings recomputes it with schedule.next_run_after.
     next_run_at = models.DateTimeField(null=True, blank=True)
@@ -410,6 +417,12 @@ class Problem:
     # Visma answered 403 (access.py): the company or the user may not post; the admin
     # fixes it in Visma.
     ACCESS_DENIED = "access_denied"
+    # The reconciliation (reconcile.py) found the posted voucher deleted, or changed, in
+    # Visma: "avvik" until the admin chooses (never re-posted by itself).
+    DELETED_IN_VISMA = "deleted_in_visma"
+    CHANGED_IN_VISMA = "changed_in_visma"
+    # The draft (drafts.py) was deleted in Visma: back to "venter" with this note.
+    DRAFT_DELETED = "draft_deleted"
 
 
 class SettlementExport(models.Model):
@@ -429,6 +442,12 @@ class SettlementExport(models.Model):
         UNCERTAIN = "uncertain", _("usikker")
         FAILED = "failed", _("feilet")
         NEEDS_ACTION = "needs_action", _("trenger handling")
+        # Sent to POST /voucherdrafts (draft mode): waits for the accountant to approve it
+        # in Visma; the reconciliation sees it converted (→ posted) or deleted (→ venter).
+        DRAFT = "draft", _("kladd i Visma")
+        # The reconciliation found the voucher deleted or changed in Visma; the admin
+        # chooses on the settlement's page: post again as a new voucher, or accept Visma's.
+        AVVIK = "avvik", _("avvik")
 
     settlement = models.OneToOneField(
         "settlements.Settlement", models.CASCADE, related_name="visma_export"
@@ -464,6 +483,36 @@ class SettlementExport(models.Model):
     # The problem the admins were last told about by e-mail (one e-mail per new problem).
     notified_problem = models.CharField(max_length=40, blank=True)
 
+    # --- reconciliation and drafts (issue 18, items 3 and 6: reconcile.py, drafts.py)
+    # The draft Visma made of it while it is "kladd i Visma" (VoucherDraftApi.Id).
+    visma_draft_id = models.CharField(max_length=64, blank=True)
+    # The last POST went to /voucherdrafts: a search after a lost answer looks among the
+    # drafts too (the switch may have been turned off since).
+    sent_as_draft = models.BooleanField(default=False)
+    # Which voucher of the settlement this is: 2 and up after "Send på nytt som nytt
+    # bilag", whose voucher carries the reference BO-17-2 (the old one BO-17 is kept in
+    # `previous_vouchers`), so a search never takes the old voucher for the new one.
+    generation = models.PositiveSmallIntegerField(default=1)
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+    # Visma's voucher as the reconciliation last read it when it differed
+    # ({"deleted": true} when it is gone), and what differs ([{"kind", "account", …}]).
+    visma_version = models.JSONField(
+        null=True, blank=True, encoder=ExactJSONEncoder, decoder=ExactJSONDecoder
+    )
+    differences = models.JSONField(default=list, blank=True)
+    # "Godta Vismas versjon": the version the admin accepted, compared from then on
+    # instead of the payload sent.
+    accepted_version = models.JSONField(
+        null=True, blank=True, encoder=ExactJSONEncoder, decoder=ExactJSONDecoder
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The vouchers this settlement had before it was sent again as a new voucher:
+    # [{"number", "id", "reference", "reason", "at", "by"}], oldest first.
+    previous_vouchers = models.JSONField(default=list, blank=True)
+
     def __str__(self) -> str:
         return f"{self.settlement_id} → {self.voucher_number or '–'}"
 
@@ -477,6 +526,10 @@ class ExportAttempt(models.Model):
         NEEDS_ACTION = "needs_action", _("trenger handling")
         FAILED = "failed", _("feilet")
         UNCERTAIN = "uncertain", _("usikker")
+        DRAFT = "draft", _("kladd i Visma")
+        AVVIK = "avvik", _("avvik")
+        # The reconciliation's and the admin's steps (converted, accepted, sent again).
+        RECONCILED = "reconciled", _("avstemt")
 
     settlement = models.ForeignKey(
         "settlements.Settlement", models.CASCADE, related_name="visma_attempts"

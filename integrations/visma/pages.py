@@ -21,7 +21,7 @@ from backoffice.ids import parse_id
 from settlements.models import Settlement
 from settlements.transfer import TransferStatus
 
-from . import attachments, client, corrections
+from . import attachments, client, corrections, reconcile
 from .models import ExportRun, SettlementExport, VismaConnection
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ from .selectors import (
 # A settlement retried every night for weeks gathers many attempts; the newest tell the story.
 MAX_ATTEMPTS_SHOWN = 20
 # Refusals everybody may read; the others only matter to whoever can press the button.
-NOTES_FOR_ALL = {"posting", "too_early", "too_old"}
+NOTES_FOR_ALL = {"posting", "too_early", "too_old", "draft"}
 
 
 # The order client.voucher_body builds the body in. PostgreSQL's jsonb does not keep the
@@ -142,6 +142,8 @@ def panel_context(settlement: Settlement, request: HttpRequest) -> dict:
         "csrf_token": get_token(request),
         # A corrected settlement: original → reversal → corrected (corrections.py).
         "chain": _chain(settlement),
+        # Avvik against Visma, drafts, earlier vouchers (reconcile.py).
+        **reconcile.panel_context(export, is_admin=is_admin),
     }
 
 

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 State = SettlementExport.State
+# In Visma (or there as a draft): what the till sends later no longer changes the state.
+SENT = [State.POSTED, State.DRAFT, State.AVVIK]
 
 # A claim ("overføres") older than this belongs to a worker that died mid-POST (default
 # 10 minutes; the fault tests shorten it through the environment).
@@ -46,7 +48,7 @@ def export_of(settlement: Settlement) -> SettlementExport | None:
 
 def transfer_of(settlement: Settlement) -> TransferStatus:
     row = export_of(settlement)
-    if row is None or (row.state != State.POSTED and not settlement.is_postable):
+    if row is None or (row.state not in SENT and not settlement.is_postable):
         return untouched_status(settlement)
     return TransferStatus(
         state=row.state,
@@ -67,7 +69,7 @@ def with_state(
     """The queryset with `transfer_state`, the state `transfer_of` gives, in SQL."""
     return queryset.annotate(
         transfer_state=Case(
-            When(visma_export__state=State.POSTED, then=Value(State.POSTED.value)),
+            When(visma_export__state__in=SENT, then=F("visma_export__state")),
             When(~Q(**POSTABLE), then=Value(State.NEEDS_ACTION.value)),
             When(visma_export__isnull=True, then=Value(State.PENDING.value)),
             default=F("visma_export__state"),
@@ -138,7 +140,8 @@ def waiting_for_answer(row: SettlementExport | None, *, now: datetime | None = N
 class Refusal:
     """Why "Overfør nå" on one settlement sends nothing, and what the admin is told."""
 
-    # posted | posting | unbalanced | awaits_correction | too_early | too_old | not_connected
+    # posted | draft | avvik | posting | unbalanced | awaits_correction | too_early |
+    # too_old | not_connected
     code: str
     level: int
     text: str
@@ -152,6 +155,22 @@ def transfer_refusal(settlement: Settlement, *, connected: bool) -> Refusal | No
     if state == State.POSTED:
         # Never re-sent: a second voucher would double the day's takings in the books.
         return Refusal("posted", messages.INFO, _("Oppgjøret er allerede overført til Visma."))
+    if state == State.DRAFT:
+        return Refusal(
+            "draft",
+            messages.INFO,
+            _("Oppgjøret ligger som kladd i Visma og venter på at regnskapsfører godkjenner det."),
+        )
+    if state == State.AVVIK:
+        # Never sent again by itself nor by this button: the admin chooses (reconcile.py).
+        return Refusal(
+            "avvik",
+            messages.WARNING,
+            _(
+                "Bilaget i Visma er slettet eller endret. Velg under om oppgjøret skal sendes "
+                "på nytt som nytt bilag, eller om Vismas versjon skal godtas."
+            ),
+        )
     if row is not None and state == State.POSTING and row.updated_at > timezone.now() - STALE_CLAIM:
         return Refusal("posting", messages.INFO, _("Oppgjøret overføres nå."))
     if not settlement.is_balanced:

@@ -615,6 +615,7 @@ AUDITED_SETTINGS = {
     "lookback_days": "Hent oppgjør bakover (dager)",
     "run_time": "Klokkeslett",
     "attach_zreport": "Legg ved Z-rapport som PDF",
+    "send_as_draft": "Send som kladd (bilagsforslag) til regnskapsfører",
 }
 
 
@@ -624,7 +625,7 @@ def _setting_text(transfer_settings: TransferSettings, name: str) -> str:
         return str(TransferSettings.Interval(value).label)
     if name == "run_time":
         return value.strftime("%H:%M") if value else "–"
-    if name == "attach_zreport":
+    if isinstance(value, bool):
         return "på" if value else "av"
     return str(value)
 

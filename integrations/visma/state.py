@@ -165,9 +165,14 @@ def searched(settlement: Settlement, *, answered: bool) -> int:
     return rows.values_list("failed_searches", flat=True)[0]
 
 
-def doubt(settlement: Settlement, value: bool) -> None:
-    """The write-ahead flag: set before a POST is sent, cleared by a definite answer."""
-    SettlementExport.objects.filter(settlement=settlement).update(in_doubt=value)
+def doubt(settlement: Settlement, value: bool, *, draft: bool | None = None) -> None:
+    """The write-ahead flag: set before a POST is sent, cleared by a definite answer.
+    `draft`: whether this POST goes to /voucherdrafts (the search after a lost answer
+    then looks among the drafts too)."""
+    changes: dict[str, Any] = {"in_doubt": value}
+    if draft is not None:
+        changes["sent_as_draft"] = draft
+    SettlementExport.objects.filter(settlement=settlement).update(**changes)
 
 
 def record_posted(
@@ -263,3 +268,208 @@ def release_blocked(*, organization: Organization) -> int:
 
 def on_mapping_saved(sender: Any, *, organization: Organization, **kwargs: Any) -> None:
     release_blocked(organization=organization)
+
+
+# ------------------------------------------------------------------------------ drafts and
+# reconciliation (issue 18, items 3 and 6): drafts.py and reconcile.py decide, this writes.
+# The reconciliation's changes are compare-and-set on the state and the last change, so an
+# admin's choice (or a run) that came first wins.
+
+
+def sent_as_draft(settlement: Settlement) -> bool:
+    """Whether the settlement's last POST went to /voucherdrafts (read afresh)."""
+    return bool(
+        SettlementExport.objects.filter(settlement=settlement)
+        .values_list("sent_as_draft", flat=True)
+        .first()
+    )
+
+
+def record_draft(
+    settlement: Settlement,
+    draft_json: dict,
+    payload: dict,
+    *,
+    run: ExportRun | None,
+    found: bool,
+    started: datetime,
+    reason: str,
+    message: str,
+) -> None:
+    """The draft Visma made (or that a search found): "kladd i Visma" until the
+    reconciliation sees it converted or deleted."""
+    now = timezone.now()
+    with transaction.atomic():
+        SettlementExport.objects.update_or_create(
+            settlement=settlement,
+            defaults={
+                "state": State.DRAFT,
+                "problem_code": "",
+                "reason": reason,
+                "updated_at": now,
+                "visma_draft_id": str(draft_json.get("Id") or ""),
+                "visma_voucher_id": "",
+                "voucher_number": "",
+                "found_by_search": found,
+                "payload": client.exact_json(payload),
+                "response": _as_text(draft_json),
+                "in_doubt": False,
+                "sent_as_draft": True,
+                "notified_problem": "",
+            },
+        )
+        attempt(settlement, run, ExportAttempt.Result.DRAFT, message, started=started)
+    current = export_of(settlement)
+    if current is not None:
+        current.state, current.problem_code, current.reason = State.DRAFT, "", reason
+        current.updated_at = now
+
+
+def _changed(row: SettlementExport, **changes: Any) -> bool:
+    """Compare-and-set: apply `changes` only if the row is as it was read."""
+    return bool(
+        SettlementExport.objects.filter(
+            pk=row.pk, state=row.state, updated_at=row.updated_at
+        ).update(updated_at=timezone.now(), **changes)
+    )
+
+
+def _step(row: SettlementExport, result: str, message: str, code: str = "") -> None:
+    ExportAttempt.objects.create(
+        settlement_id=row.settlement_id,
+        finished_at=timezone.now(),
+        result=result,
+        message=message[:2000],
+        error_code=code[:20],
+    )
+
+
+def mark_reconciled(ids: list[int]) -> None:
+    """The reconciliation found these transfers as they should be."""
+    SettlementExport.objects.filter(pk__in=ids).update(reconciled_at=timezone.now())
+
+
+def mark_avvik(
+    row: SettlementExport,
+    *,
+    code: str,
+    reason: str,
+    differences: list[dict],
+    visma_version: dict,
+) -> bool:
+    """Avvik: the voucher is deleted or changed in Visma. Nothing is sent."""
+    done = _changed(
+        row,
+        state=State.AVVIK,
+        problem_code=code,
+        reason=reason,
+        differences=differences,
+        visma_version=client.exact_json(visma_version),
+        reconciled_at=timezone.now(),
+    )
+    if done:
+        _step(row, ExportAttempt.Result.AVVIK, reason, code)
+    return done
+
+
+def clear_avvik(row: SettlementExport, message: str) -> bool:
+    """Visma's voucher is as it should be again (restored in Visma): "overført"."""
+    done = _changed(
+        row,
+        state=State.POSTED,
+        problem_code="",
+        reason="",
+        differences=[],
+        visma_version=None,
+        reconciled_at=timezone.now(),
+    )
+    if done:
+        _step(row, ExportAttempt.Result.RECONCILED, message)
+    return done
+
+
+def draft_converted(row: SettlementExport, voucher_json: dict, message: str) -> bool:
+    """The accountant approved the draft: Visma made a voucher of it."""
+    now = timezone.now()
+    done = _changed(
+        row,
+        state=State.POSTED,
+        problem_code="",
+        reason="",
+        visma_voucher_id=str(voucher_json.get("Id") or ""),
+        voucher_number=str(voucher_json.get("NumberAndNumberSeries") or ""),
+        posted_at=now,
+        response=_as_text(voucher_json),
+        reconciled_at=now,
+    )
+    if done:
+        _step(row, ExportAttempt.Result.POSTED, message)
+    return done
+
+
+def draft_deleted(row: SettlementExport, reason: str) -> bool:
+    """The draft was deleted in Visma: "venter" with the note; the next run sends it."""
+    done = _changed(
+        row,
+        state=State.PENDING,
+        problem_code=Problem.DRAFT_DELETED,
+        reason=reason,
+        visma_draft_id="",
+        reconciled_at=timezone.now(),
+    )
+    if done:
+        _step(row, ExportAttempt.Result.RECONCILED, reason, Problem.DRAFT_DELETED)
+    return done
+
+
+def accept_visma_version(row: SettlementExport, *, user: Any, note: str) -> bool:
+    """ "Godta Vismas versjon": the reconciliation compares with Visma's version from now
+    on (a deleted voucher is no longer looked for); the settlement is "overført"."""
+    version = row.visma_version or {}
+    changes: dict[str, Any] = {}
+    if version.get("Id"):
+        changes["visma_voucher_id"] = str(version["Id"])
+    if version.get("NumberAndNumberSeries"):
+        changes["voucher_number"] = str(version["NumberAndNumberSeries"])
+    done = _changed(
+        row,
+        state=State.POSTED,
+        problem_code="",
+        reason=note,
+        accepted_version=client.exact_json(version),
+        accepted_at=timezone.now(),
+        accepted_by=user,
+        differences=[],
+        **changes,
+    )
+    if done:
+        _step(row, ExportAttempt.Result.RECONCILED, note)
+    return done
+
+
+def send_again(row: SettlementExport, *, previous: dict, note: str) -> bool:
+    """ "Send på nytt som nytt bilag": "venter" again as the settlement's next voucher
+    (a new reference); the old voucher is kept in `previous_vouchers`."""
+    done = _changed(
+        row,
+        state=State.PENDING,
+        problem_code="",
+        reason=note,
+        generation=row.generation + 1,
+        previous_vouchers=[*(row.previous_vouchers or []), previous],
+        visma_voucher_id="",
+        voucher_number="",
+        posted_at=None,
+        found_by_search=False,
+        visma_version=None,
+        differences=[],
+        accepted_version=None,
+        accepted_at=None,
+        accepted_by=None,
+        in_doubt=False,
+        failed_searches=0,
+        notified_problem="",
+    )
+    if done:
+        _step(row, ExportAttempt.Result.RECONCILED, note)
+    return done

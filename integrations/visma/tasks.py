@@ -13,7 +13,7 @@ from backoffice.models import Organization
 from settlements.missing import notify_missing_days
 from settlements.models import Settlement
 
-from . import dispatch, transfer
+from . import dispatch, reconcile, transfer
 from .models import ExportRun
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,10 @@ def export_organization_task(self, organization_id: int, trigger: str = "schedul
         notify_missing_days(organization=organization)
     except Exception:
         logger.exception("missing-days check of organisation %s failed", organization.pk)
+    if trigger == ExportRun.Trigger.SCHEDULE and not result.message:
+        # The nightly reconciliation with what is in Visma (reconcile.py): never sends.
+        # Not after a run that could not reach Visma: it would meet the same.
+        reconcile.after_run(organization=organization, run=run)
     if result.retry_soon and self.request.retries < self.max_retries:
         # Settlements that failed for a passing reason (5xx, timeout, lost answer) get
         # another try soon instead of waiting for the next scheduled run; not before a

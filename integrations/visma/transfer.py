@@ -46,7 +46,17 @@ from accounting.services import load_mapping
 from backoffice.models import Organization
 from settlements.models import Settlement
 
-from . import attachments, client, corrections, costcentres, selectors, state, tokens
+from . import (
+    attachments,
+    client,
+    corrections,
+    costcentres,
+    drafts,
+    reconcile,
+    selectors,
+    state,
+    tokens,
+)
 from .models import ExportAttempt, ExportRun, Problem, SettlementExport, TransferSettings
 from .notifications import notify_new_problems, notify_run_failed
 from .preflight import Company, preflight, read_company
@@ -72,8 +82,8 @@ class RunFailed(Exception):
 @dataclass
 class Outcome:
     settlement: Settlement
-    # posted | already_posted | found | needs_action | failed | uncertain | would_post | skipped
-    # | waiting (a correction waits for the voucher of the version it corrects)
+    # posted | already_posted | found | draft | needs_action | failed | uncertain | would_post
+    # | skipped | waiting (a correction waits for the voucher of the version it corrects)
     result: str
     message: str = ""
     voucher_number: str = ""
@@ -90,6 +100,7 @@ class Outcome:
             "posted": _("overført som bilag %(number)s"),
             "found": _("funnet i Visma som bilag %(number)s (ikke sendt på nytt)"),
             "already_posted": _("var allerede overført (bilag %(number)s)"),
+            "draft": _("lagt som kladd i Visma (venter på regnskapsfører)"),
             "would_post": _("ville blitt overført (tørrkjøring)"),
             "needs_action": _("trenger handling"),
             "failed": _("feilet"),
@@ -115,7 +126,8 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return not self.message and all(
-            o.result in ("posted", "found", "already_posted", "would_post", "skipped", "waiting")
+            o.result
+            in ("posted", "found", "draft", "already_posted", "would_post", "skipped", "waiting")
             for o in self.outcomes
         )
 
@@ -139,6 +151,7 @@ class RunResult:
         return {
             "posted": self.count("posted", "found"),
             "already_posted": self.count("already_posted"),
+            "draft": self.count("draft"),
             "needs_action": self.count("needs_action"),
             "failed": self.count("failed", "uncertain"),
             "waiting": self.count("would_post", "skipped", "waiting"),
@@ -363,6 +376,10 @@ def _export_claimed(
             )
             % {"missing": "; ".join(exc.messages)},
         )
+    if voucher is not None:
+        # Sent again as a new voucher after an avvik: its own reference (BO-17-2).
+        row = export_of(settlement)
+        voucher = reconcile.for_generation(voucher, row.generation if row else 1)
     if problem is None:
         assert voucher is not None  # built, or the problem says why not
         if settlement.corrects_id is not None:
@@ -456,12 +473,21 @@ def _post(settlement: Settlement, voucher: Voucher, payload: dict, *, run) -> Ou
     organization = settlement.organization
     started = timezone.now()
     search_first = state.count_attempt(settlement)
+    # Draft mode (drafts.py): POST /voucherdrafts; after a lost answer of a POST that went
+    # there, the search looks among the drafts too.
+    as_draft = drafts.enabled(organization)
+    if as_draft:
+        payload = client.voucher_draft_body(payload)
+    drafts_too = as_draft or (search_first and state.sent_as_draft(settlement))
     waited = 0
     while True:
         try:
             if search_first:
                 try:
-                    existing = find_posted(organization, voucher)
+                    if drafts_too:
+                        existing, is_draft = drafts.find_sent(organization, voucher, find_posted)
+                    else:
+                        existing, is_draft = find_posted(organization, voucher), False
                 except (client.RateLimited, client.AuthError, client.MissingScope):
                     raise  # waited for, or the connection's problem: not the search's
                 except client.VismaError as exc:
@@ -469,12 +495,21 @@ def _post(settlement: Settlement, voucher: Voucher, payload: dict, *, run) -> Ou
                         return _search_failed(settlement, run, exc, started)
                     raise
                 state.searched(settlement, answered=True)
+                if existing is not None and is_draft:
+                    drafts.record(
+                        settlement, existing, payload, run=run, found=True, started=started
+                    )
+                    return Outcome(settlement, "draft")
                 if existing is not None:
                     return _recorded(
                         settlement, existing, payload, run=run, found=True, started=started
                     )
                 search_first = False
-            state.doubt(settlement, True)
+            state.doubt(settlement, True, draft=as_draft)
+            if as_draft:
+                created = tokens.call(organization, client.create_voucher_draft, payload)
+                drafts.record(settlement, created, payload, run=run, found=False, started=started)
+                return Outcome(settlement, "draft")
             created = tokens.call(organization, client.create_voucher, payload)
             return _recorded(settlement, created, payload, run=run, found=False, started=started)
         except client.RateLimited as exc:
@@ -559,7 +594,10 @@ def _search_failed(settlement: Settlement, run, exc: client.VismaError, started)
     ) % {
         "count": SEARCH_GIVE_UP,
         "detail": exc.detail,
-        "reference": settlement.reference,
+        # BO-17, or BO-17-2 for a settlement sent again after an avvik.
+        "reference": reconcile.reference_of(
+            settlement, getattr(export_of(settlement), "generation", 1)
+        ),
     }
     state.set_problem(
         settlement,

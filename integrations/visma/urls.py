@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reconcile_views, views
 
 app_name = "visma"
 
@@ -35,4 +35,15 @@ urlpatterns = [
         name="transfer_status",
     ),
     path("dagsoppgjor/<int:pk>/overfor/", views.transfer_settlement, name="transfer_settlement"),
+    # An avvik against Visma (reconcile.py): the admin's two choices.
+    path(
+        "dagsoppgjor/<int:pk>/avvik/send-pa-nytt/",
+        reconcile_views.send_again,
+        name="send_again",
+    ),
+    path(
+        "dagsoppgjor/<int:pk>/avvik/godta-visma/",
+        reconcile_views.accept_visma,
+        name="accept_visma",
+    ),
 ]

@@ -31,6 +31,7 @@ from .forms import TransferSettingsForm
 from .models import (
     ConnectionEvent,
     ExportRun,
+    SettlementExport,
     TransferSettings,
     VismaConnection,
     VismaFiscalYear,
@@ -63,10 +64,14 @@ def not_configured_message(request: HttpRequest) -> str:
 SUMMARY_LABELS = {
     "posted": gettext_lazy("overført"),
     "already_posted": gettext_lazy("var allerede overført"),
+    "draft": gettext_lazy("lagt som kladd i Visma"),
     "needs_action": gettext_lazy("trenger handling"),
     "failed": gettext_lazy("feilet"),
     "waiting": gettext_lazy("venter"),
 }
+
+
+OPTIONAL_LINES = {"draft"}
 
 
 def summary_lines(summary: dict) -> list[str]:
@@ -76,10 +81,13 @@ def summary_lines(summary: dict) -> list[str]:
     lines = [
         f"{summary[key]} {label}"
         for key, label in SUMMARY_LABELS.items()
-        if isinstance(summary.get(key), int)
+        # Drafts only where there were some: most never use draft mode.
+        if isinstance(summary.get(key), int) and (key not in OPTIONAL_LINES or summary[key])
     ]
     if summary.get("message"):
         lines.append(str(summary["message"]))
+    if summary.get("reconcile_message"):
+        lines.append(str(summary["reconcile_message"]))
     return lines
 
 
@@ -146,6 +154,9 @@ def integration(request: OrgRequest) -> HttpResponse:
         "pending_change": services.pending_change(org),
         # Only when the company uses cost centres (costcentres.py).
         "cost_centres": costcentres.section(org, editable=editable),
+        "reconcile_avvik": SettlementExport.objects.filter(
+            settlement__organization=org, state=SettlementExport.State.AVVIK
+        ).count(),
     }
     return render(request, "visma/integration.html", context)
 

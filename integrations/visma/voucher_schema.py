@@ -36,6 +36,9 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError, val
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "voucher-api.json"
 ROOT_SCHEMA = "VoucherApi"
+# POST /voucherdrafts (draft mode, drafts.py) takes VoucherDraftApi: the same kind of file.
+DRAFT_SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "voucher-draft-api.json"
+DRAFT_ROOT_SCHEMA = "VoucherDraftApi"
 _OPENAPI_PREFIX = "#/components/schemas/"
 _DEFS_PREFIX = "#/$defs/"
 
@@ -101,13 +104,13 @@ _VismaValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})
 
 
 @cache
-def voucher_schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def voucher_schema(path: Path = SCHEMA_PATH) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    schema = voucher_schema()
+def _validator(path: Path = SCHEMA_PATH) -> Draft202012Validator:
+    schema = voucher_schema(path)
     Draft202012Validator.check_schema(schema)
     return _VismaValidator(schema, format_checker=_format_checker)
 
@@ -117,12 +120,18 @@ def _path_key(part: str | int) -> tuple[int, str | int]:
     return (0, part) if isinstance(part, int) else (1, part)
 
 
-def validate_voucher_payload(payload: dict) -> list[str]:
+def validate_voucher_payload(payload: dict, *, path: Path = SCHEMA_PATH) -> list[str]:
     """Every way `payload` breaks Visma's VoucherApi schema, as "$.Rows[0].DebitAmount: …"
     lines sorted by path; an empty list when it is valid."""
-    errors = _validator().iter_errors(payload)
+    errors = _validator(path).iter_errors(payload)
     found = sorted(errors, key=lambda e: ([_path_key(p) for p in e.absolute_path], e.message))
     return [f"{error.json_path}: {error.message}" for error in found]
+
+
+def validate_voucher_draft_payload(payload: dict) -> list[str]:
+    """The same for Visma's VoucherDraftApi (POST /voucherdrafts): its rows' texts are
+    shorter (50), and it has no Attachments."""
+    return validate_voucher_payload(payload, path=DRAFT_SCHEMA_PATH)
 
 
 # --- extraction from Visma's OpenAPI description (used to build and to check the file) ---
@@ -169,26 +178,29 @@ def referenced_schema_names(openapi: dict, root: str = ROOT_SCHEMA) -> list[str]
     return names
 
 
-def extract_voucher_schema(openapi: dict) -> dict:
+def extract_voucher_schema(openapi: dict, root: str = ROOT_SCHEMA) -> dict:
     schemas = openapi["components"]["schemas"]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "urn:backoffice:visma:eaccounting-v2:VoucherApi",
+        "$id": f"urn:backoffice:visma:eaccounting-v2:{root}",
         "$comment": (
-            "The VoucherApi schema of Visma's eAccounting API v2 OpenAPI 3.1 description "
+            f"The {root} schema of Visma's eAccounting API v2 OpenAPI 3.1 description "
             "(shared/visma/eaccounting-v2-swagger.json, see its SOURCE.md) with every schema it "
             "references, kept verbatim under $defs; only '#/components/schemas/X' refs are "
             "rewritten to '#/$defs/X'. Regenerate, do not edit by hand."
         ),
-        "$ref": _DEFS_PREFIX + ROOT_SCHEMA,
-        "$defs": {name: rewrite_refs(schemas[name]) for name in referenced_schema_names(openapi)},
+        "$ref": _DEFS_PREFIX + root,
+        "$defs": {
+            name: rewrite_refs(schemas[name]) for name in referenced_schema_names(openapi, root)
+        },
     }
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance tool
-    source = Path(sys.argv[1])
-    document = extract_voucher_schema(json.loads(source.read_text(encoding="utf-8")))
-    SCHEMA_PATH.write_text(
-        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    print(f"wrote {SCHEMA_PATH} ({', '.join(document['$defs'])})")
+    openapi = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    for target, root in ((SCHEMA_PATH, ROOT_SCHEMA), (DRAFT_SCHEMA_PATH, DRAFT_ROOT_SCHEMA)):
+        document = extract_voucher_schema(openapi, root)
+        target.write_text(
+            json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        print(f"wrote {target} ({', '.join(document['$defs'])})")

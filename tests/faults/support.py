@@ -98,6 +98,7 @@ FAULT_KINDS = {
     "k": "company changed on reconnect",
     "l": "attachment upload failing (500, or stored and its answer lost)",
     "m": "lost answer on a reversal (a correction after posting)",
+    "n": "a voucher deleted in Visma (avvik; sent again only by the admin)",
 }
 
 
@@ -236,7 +237,8 @@ def populate(shops: list[Shop], count: int, rng: random.Random) -> Batch:
 
 # --------------------------------------------------------------------------- the census
 
-REFERENCE = re.compile(r"\[BO-(\d+)\]")
+# "[BO-17]", and "[BO-17-2]" for the settlement's voucher sent again after an avvik.
+REFERENCE = re.compile(r"\[BO-(\d+)(?:-\d+)?\]")
 
 
 @dataclass

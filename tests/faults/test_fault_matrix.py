@@ -9,8 +9,10 @@ state that says why (issue 8, part 1).
 - Real Celery worker processes against the same live server and database: (g) a worker
   SIGKILLed in the middle of a POST, (h) Redis restarted during a run, (i) two beat
   processes at once.
-- (m) Settlements already in Visma are corrected, and the answers of reversals are lost
-  after Visma stored them: each reversal, like each voucher, is in Visma exactly once.
+- (j) the search filter refused, (k) a company change on reconnect, (l) the Z-report PDF's
+  upload failing, (m) settlements already in Visma corrected with the answers of reversals
+  lost after Visma stored them (each reversal, like each voucher, is in Visma exactly once),
+  (n) vouchers deleted (and changed) in Visma by its users after they were posted.
 
 The counts are printed at the end of the run (conftest.py); FAULT_SETTLEMENTS sets the
 volume (`make soak`).
@@ -29,7 +31,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from integrations.visma import attachments, client, selectors, transfer
+from integrations.visma import attachments, client, reconcile, selectors, transfer
 from integrations.visma.models import (
     ExportRun,
     Problem,
@@ -692,3 +694,122 @@ def test_it_reverses_each_corrected_settlement_exactly_once_through_lost_answers
         f"{len(result.problems)} unexplained"
     )
     assert_exactly_once(result, "lost answer on a reversal")
+
+
+def scheduled_run(shop: Shop) -> dict:
+    """The dispatcher's scheduled run of the shop, as the worker runs it (with its retries
+    and the nightly reconciliation); its summary."""
+    run = ExportRun.objects.create(
+        organization=shop.organization, trigger=ExportRun.Trigger.SCHEDULE
+    )
+    export_organization_task.apply(args=(shop.organization.pk, ExportRun.Trigger.SCHEDULE, run.pk))
+    run.refresh_from_db()
+    return run.summary
+
+
+def nights(shops: list[Shop], batch, count: int = 6) -> list[dict]:
+    summaries = []
+    for _ in range(count):
+        summaries = [scheduled_run(shop) for shop in shops]
+        if not due_left(batch):
+            break
+    return summaries
+
+
+def test_it_flags_vouchers_deleted_in_visma_and_never_sends_them_again_by_itself(
+    shops, monkeypatch
+):
+    """(n) After the settlements are in Visma (some answers lost on the way), Visma users
+    delete some vouchers and change the amounts of a few others. Night after night the
+    scheduled run's reconciliation marks exactly those "avvik" and sends nothing; then the
+    admin sends the deleted ones again as new vouchers (answers lost again) and accepts
+    Visma's version of the changed ones: every settlement is in Visma exactly once."""
+    monkeypatch.setattr(selectors, "STALE_CLAIM", timedelta(seconds=1))
+    rng = random.Random(SEED + 14)
+    batch = populate(shops, WORKER_SETTLEMENTS, rng)
+
+    def armed() -> int:
+        return sum(sandbox.fault_switch(shop.company).lose_after_store for shop in shops)
+
+    lose_some_answers(shops, rng)
+    lost = armed()
+    nights(shops, batch, count=1)
+    lost -= armed()  # the lost answers the night met
+    sandbox.clear_faults()
+    nights(shops, batch)
+    assert not due_left(batch)
+
+    posted = sorted(batch.postable)
+    deleted = set(rng.sample(posted, k=scaled(4, 50)))
+    changed = set(rng.sample(sorted(set(posted) - deleted), k=scaled(2, 100)))
+    for pk in deleted:
+        sandbox.delete_voucher(SettlementExport.objects.get(settlement_id=pk).visma_voucher_id)
+    for pk in changed:
+        voucher = SandboxVoucher.objects.get(
+            uuid=SettlementExport.objects.get(settlement_id=pk).visma_voucher_id
+        )
+        rows = list(voucher.rows.all())
+        once = {
+            r.account_number
+            for r in rows
+            if [x.account_number for x in rows].count(r.account_number) == 1
+        }
+        debit = next(r for r in rows if r.debit and r.account_number in once)
+        credit = next(r for r in rows if r.credit and r.account_number in once)
+        sandbox.change_voucher(
+            voucher,
+            rows={
+                debit.account_number: (debit.debit + 1, 0),
+                credit.account_number: (0, credit.credit + 1),
+            },
+        )
+
+    for _night in range(3):
+        summaries = [scheduled_run(shop) for shop in shops]
+        assert sum(s["avvik"] for s in summaries) == len(deleted) + len(changed)
+    avvik = set(
+        Settlement.objects.filter(
+            pk__in=batch.postable, visma_export__state=State.AVVIK
+        ).values_list("pk", flat=True)
+    )
+    assert avvik == deleted | changed  # exactly those: none of the untouched
+    for pk in deleted:
+        row = SettlementExport.objects.get(settlement_id=pk)
+        assert row.problem_code == Problem.DELETED_IN_VISMA
+        assert "Bilaget er slettet i Visma" in row.reason
+        # Never sent again by itself.
+        assert not SandboxVoucher.objects.filter(voucher_text__contains=f"[BO-{pk}").exists()
+    for pk in changed:
+        row = SettlementExport.objects.get(settlement_id=pk)
+        assert row.problem_code == Problem.CHANGED_IN_VISMA and "Konto " in row.reason
+
+    # The admin chooses: the deleted ones again as new vouchers, Visma's version of the
+    # changed ones; some answers of the new vouchers are lost on the way.
+    lose_some_answers(shops, rng)
+    lost += armed()
+    for pk in deleted | changed:
+        settlement = Settlement.objects.select_related("organization").get(pk=pk)
+        admin = settlement.organization.memberships.filter(role="admin").first().user
+        if pk in deleted:
+            reconcile.send_again(settlement, user=admin)
+        else:
+            reconcile.accept(settlement, user=admin)
+    nights(shops, batch, count=1)
+    lost -= armed()
+    sandbox.clear_faults()
+    nights(shops, batch)
+    assert not due_left(batch)
+    summaries = [scheduled_run(shop) for shop in shops]  # one more night: all reconciled
+    assert sum(s["avvik"] for s in summaries) == 0
+    for pk in deleted:
+        [voucher] = SandboxVoucher.objects.filter(voucher_text__contains=f"[BO-{pk}")
+        assert f"[BO-{pk}-2]" in voucher.voucher_text
+
+    result = settle_and_count(
+        f"vouchers deleted in Visma (n) ({len(deleted)} deleted and sent again by the admin, "
+        f"{len(changed)} changed and accepted)",
+        shops,
+        batch,
+        Counter(n=len(deleted), a=lost),
+    )
+    assert_exactly_once(result, "voucher deleted in Visma")

@@ -92,3 +92,22 @@ def test_it_asks_the_database_as_often_for_30_posted_settlements_as_for_3(
 
     assert few == many
     assert "Bilag A30" in client.get(URL).content.decode()
+
+
+def test_the_list_filters_avvik_and_drafts(client, alice, location, worked_example):
+    deleted, draft, posted = (add(location, worked_example, z=z) for z in (1, 2, 3))
+    post(deleted, "A1")
+    set_transfer(deleted, State.AVVIK, "deleted_in_visma", "Bilaget er slettet i Visma (bilag A1).")
+    set_transfer(draft, State.DRAFT, visma_draft_id="x")
+    post(posted, "A3")
+    client.force_login(alice)
+
+    avvik_page = client.get(URL, {"state": "avvik"}).content.decode()
+    draft_page = client.get(URL, {"state": "draft"}).content.decode()
+
+    assert f"/dagsoppgjor/{deleted.pk}/" in avvik_page
+    assert "Bilaget er slettet i Visma" in avvik_page
+    assert f"/dagsoppgjor/{draft.pk}/" not in avvik_page
+    assert f"/dagsoppgjor/{draft.pk}/" in draft_page and "kladd i Visma" in draft_page
+    assert f"/dagsoppgjor/{deleted.pk}/" not in draft_page
+    assert f"/dagsoppgjor/{posted.pk}/" not in avvik_page + draft_page

@@ -470,3 +470,99 @@ def test_it_says_in_english_that_the_z_report_waits_for_the_next_run(
     assert "Attachment waiting" in text
     assert "The Z-report is uploaded and attached to the voucher at the next transfer." in text
     assert "Download the Z-report (PDF)" in text
+
+
+# ------------------------------------------------------------------------ avvik and drafts
+
+CHANGED = [
+    {
+        "kind": "account",
+        "account": 3000,
+        "sent": {"debit": "0.00", "credit": "4800.00"},
+        "visma": {"debit": "0.00", "credit": "4700.00"},
+    },
+    {
+        "kind": "account",
+        "account": 1920,
+        "sent": {"debit": "6099.60", "credit": "0.00"},
+        "visma": {"debit": "5999.60", "credit": "0.00"},
+    },
+]
+
+
+def avvik(settlement: Settlement, *, deleted: bool) -> Settlement:
+    post(settlement, number="A17")
+    return set_state(
+        settlement,
+        State.AVVIK,
+        problem_code="deleted_in_visma" if deleted else "changed_in_visma",
+        reason="Bilaget er slettet i Visma (bilag A17)." if deleted else "Bilag A17 er endret.",
+        differences=[{"kind": "deleted"}] if deleted else CHANGED,
+        visma_version={"deleted": True} if deleted else {"Rows": []},
+    )
+
+
+def test_it_shows_what_differs_and_offers_the_admin_two_choices(
+    client, alice, location, worked_example, connected, delays, django_capture_on_commit_callbacks
+):
+    settlement = avvik(add(location, worked_example), deleted=False)
+    client.force_login(alice)
+
+    page = detail(client, settlement)
+    section = panel(page)
+
+    assert 'class="badge badge-avvik">avvik</span>' in page
+    assert "Avvik mot Visma" in section
+    cells = re.findall(
+        r"<tr><td>(.*?)</td><td class=\"num\">(.*?)</td><td class=\"num\">(.*?)</td>", section
+    )
+    assert cells == [
+        ("Konto 3000", "4\u00a0800,00", "4\u00a0700,00"),
+        ("Konto 1920", "6\u00a0099,60", "5\u00a0999,60"),
+    ]
+    assert f'action="/dagsoppgjor/{settlement.pk}/avvik/send-pa-nytt/"' in section
+    assert f'action="/dagsoppgjor/{settlement.pk}/avvik/godta-visma/"' in section
+    assert "Send på nytt som nytt bilag" in section and "Godta Vismas versjon" in section
+    assert "Overfør nå" not in section  # never the plain button
+    # Nor the plain transfer endpoint.
+    response = transfer(client, settlement, django_capture_on_commit_callbacks)
+    assert delays == [] and not ExportRun.objects.exists()
+    assert texts(response) == [
+        "Bilaget i Visma er slettet eller endret. Velg under om oppgjøret skal sendes på nytt "
+        "som nytt bilag, eller om Vismas versjon skal godtas."
+    ]
+
+
+def test_a_deleted_voucher_says_so_and_staff_only_read_it(client, bob, location, worked_example):
+    settlement = avvik(add(location, worked_example), deleted=True)
+    client.force_login(bob)
+
+    section = panel(detail(client, settlement))
+
+    assert "Bilaget er slettet i Visma." in section
+    assert "Backoffice sender det ikke på nytt av seg selv." in section
+    assert "<form" not in section
+
+
+def test_a_draft_shows_kladd_i_visma_and_no_button(
+    client, alice, location, worked_example, connected
+):
+    settlement = set_state(
+        add(location, worked_example),
+        State.DRAFT,
+        reason="Ligger som kladd (bilagsforslag) i Visma og venter på at regnskapsfører godkjenner den.",
+        visma_draft_id="0b8e8f52-8a6e-4f43-9d8e-3a1c2b4d5e6f",
+    )
+    client.force_login(alice)
+
+    page = detail(client, settlement)
+    section = panel(page)
+
+    assert 'class="badge badge-draft">kladd i Visma</span>' in page
+    assert "0b8e8f52-8a6e-4f43-9d8e-3a1c2b4d5e6f" in section
+    assert (
+        "Oppgjøret ligger som kladd i Visma og venter på at regnskapsfører godkjenner det."
+        in section
+    )
+    assert "<button" not in section
+    assert status_of(settlement).label == "kladd i Visma"

@@ -135,6 +135,7 @@ def test_last_transfer_is_shown(alice_client, org, connected):
     transfer.save()
     page = html(alice_client)
     assert "3 overført" in page and "1 trenger handling" in page and "0 feilet" in page
+    assert "lagt som kladd" not in page  # only when some went as drafts
 
 
 @pytest.mark.django_db
@@ -285,3 +286,50 @@ def test_staff_cannot_switch_the_z_report_off(bob_client, org):
 
     assert response.status_code == 403
     assert TransferSettings.for_organization(org).attach_zreport
+
+
+def test_admin_switches_draft_mode_on_and_off(alice_client, org, alice):
+    from backoffice.models import AuditEvent
+
+    page = html(alice_client)
+    assert "Send som kladd (bilagsforslag) til regnskapsfører" in page
+    assert not re.search(r'name="send_as_draft"[^>]*checked', page)
+    assert not TransferSettings.objects.get(organization=org).send_as_draft
+
+    settings_ = {"interval": "daily", "lookback_days": "30", "run_time": "06:00"}
+    response = alice_client.post(PAGE, {**settings_, "send_as_draft": "on"}, follow=True)
+
+    assert ("success", "Innstillingene for overføring er lagret.") in texts(response)
+    assert TransferSettings.objects.get(organization=org).send_as_draft
+    page = response.content.decode()
+    assert re.search(r'name="send_as_draft"[^>]*checked', page)
+    assert "kladd (bilagsforslag) til regnskapsfører" in page
+    [event] = AuditEvent.objects.filter(organization=org)
+    assert event.details == ["Send som kladd (bilagsforslag) til regnskapsfører: av → på"]
+
+    alice_client.post(PAGE, settings_)  # an unchecked box is not sent
+    assert not TransferSettings.objects.get(organization=org).send_as_draft
+
+
+@pytest.mark.django_db
+def test_the_last_reconciliation_and_its_avvik_are_shown(
+    alice_client, org, connected, location, worked_example
+):
+    from settlements.parsing import parse_settlement
+    from settlements.services import ingest_settlement
+    from tests.conftest import set_transfer
+
+    settlement = ingest_settlement(
+        location=location, data=parse_settlement(worked_example["settlement"])
+    ).settlement
+    set_transfer(settlement, "avvik", "deleted_in_visma", "Bilaget er slettet i Visma")
+    transfer = TransferSettings.for_organization(org)
+    transfer.last_run_at = transfer.reconciled_at = timezone.now() - timedelta(hours=2)
+    transfer.last_run_summary = {"posted": 3, "draft": 1, "reconcile_message": "Noe gikk galt."}
+    transfer.save()
+
+    page = html(alice_client)
+
+    assert "Siste avstemming mot Visma" in page
+    assert "1 lagt som kladd i Visma" in page and "Noe gikk galt." in page
+    assert re.search(r'href="/dagsoppgjor/\?state=avvik">1 avvik</a>', page)

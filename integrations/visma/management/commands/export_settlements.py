@@ -45,6 +45,8 @@ class Command(BaseCommand):
                 "{posted} overført, {already_posted} allerede overført, {needs_action} trenger "
                 "handling, {failed} feilet".format(**summary)
             )
+            if summary["draft"]:
+                self.stdout.write(f"{summary['draft']} lagt som kladd i Visma")
         if result.message:
             self.stdout.write(result.message)
         if not result.ok:

@@ -17,10 +17,8 @@ from .catalog import company_catalog
 from .mapping import (
     SINGLE_FIELDS,
     MappingData,
-    MappingValidationError,
     SalesAccount,
     diff,
-    group_rate_problems,
     mapping_from_json,
     mapping_to_json,
 )
@@ -177,13 +175,9 @@ def validate_mapping_data(
     at. Raises MappingValidationError listing every problem."""
     if catalog is _LOOK_UP:
         catalog = company_catalog(organization)
-    mapping = mapping_from_json(data, catalog=catalog)
     if seen is None:
         seen = seen_in_settlements(organization)
-    problems = group_rate_problems(mapping, seen.group_rates, catalog)
-    if problems:
-        raise MappingValidationError(problems)
-    return mapping
+    return mapping_from_json(data, catalog=catalog, group_rates=seen.group_rates)
 
 
 def import_mapping(*, organization: Organization, data, user=None, note: str = "") -> MappingData:

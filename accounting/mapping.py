@@ -34,6 +34,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from backoffice.templatetags.money import format_rate
 from backoffice.validation import error, message, render
 from settlements.domain import normalize_rate, rate_key
 
@@ -123,8 +124,8 @@ class MappingValidationError(ValueError):
 
 
 def rate_label(key) -> str:
-    """A rate as Norwegian texts write it: "25 %", "11,11 %"."""
-    return f"{rate_key(key).replace('.', ',')} %"
+    """A rate as Norwegian texts write it: "25 %", "11,11 %" (voucher rows, messages)."""
+    return format_rate(key)
 
 
 def label(category: str, key: str | None = None) -> str:

@@ -226,7 +226,9 @@ def account_problem(account: int, catalog: Catalog | None) -> str | None:
 # number with at most 2 decimals; a sales code must fit its rate) and raise the error types
 # of backoffice.validation.MESSAGES, so every problem keeps its path and its Norwegian text.
 # The validation context carries the company's catalog and the rates each product group is
-# sold at (`mapping_from_json`).
+# sold at (`mapping_from_json`); a stored kontooppsett is read without them
+# (`mapping_from_stored`): its codes were checked when it was saved, and the page shows
+# where they no longer fit the company.
 # https://docs.pydantic.dev/latest/concepts/validators/#validation-context
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -400,7 +402,7 @@ class SalesIn(_In):
         if code is not None and not account_given:
             problems.append(_detail(("account",), error("vat_code_without_account")))
         context = _context(info)
-        if code is not None:
+        if code is not None and not context.get("stored"):
             catalog = context.get("catalog")
             problem = _sales_code_error(code, context.get("rate"), catalog)
             if problem is None and "group" in context:
@@ -527,6 +529,12 @@ def mapping_from_json(
     with `group_rates` (product group -> the rates it is sold at), a product group's own
     VAT code must be that of every rate it is sold at."""
     return _validated(data, {"catalog": catalog, "group_rates": group_rates or {}})
+
+
+def mapping_from_stored(data) -> MappingData:
+    """The kontooppsett as `AccountMapping.mapping` holds it (the JSON form): its shape is
+    checked again, its codes are not (see above)."""
+    return _validated(data, {"stored": True})
 
 
 def mapping_to_json(mapping: MappingData) -> dict:

@@ -1,17 +1,20 @@
-"""The kontooppsett page as rows of inputs, to and from the JSON form of the mapping.
+"""The kontooppsett page: a Django formset per keyed section (sales by VAT rate, product
+groups, output VAT, payments; rows `sales-0-key`, `sales-0-account`, ...), a form per new
+row (`group-new-key`, ...) and one for the single accounts (`tips`, `cash`, ...).
 
-The page posts plain named inputs (`sales-0-key`, `sales-0-account`, `sales-0-vat_code`,
-`payment-3-key`, ..., `tips`); `parse_post` turns them into the JSON form, so the page,
-the import command and "Bruk standard kontoplan" share one validation
-(`accounting.services.validate_mapping_data`). Rows match on their key, never on position.
+The forms carry what was typed, as text; `read_post` turns it into the JSON form, so the
+page, the import command and "Bruk standard kontoplan" share one validation
+(`accounting.services.validate_mapping_data`), whose errors `MappingPage` shows at their
+rows. Rows match on their key (a hidden input), never on position.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django import forms
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,7 +35,7 @@ from .mapping import (
 )
 from .services import SeenInSettlements
 
-# kind of keyed row -> the section of the JSON form it belongs to
+# kind of keyed row (the formset's prefix) -> the section of the JSON form it belongs to
 KINDS = {
     "sales": "sales_by_vat_rate",
     "group": "sales_by_product_group",
@@ -71,24 +74,74 @@ OTHER_FIELDS = (
 )
 SINGLE_NAMES = [name for name, _label, _help in CASH_FIELDS + OTHER_FIELDS]
 
-_INDEXED = re.compile(r"^(sales|group|vat|payment)-(\d+)-key$")
+
+# ---------------------------------------------------------------------------------- forms
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value).strip()
+class TextField(forms.CharField):
+    """What was typed, as text (the template draws the inputs). Django's own checks (a NUL
+    character) are left to the kontooppsett's validation, which names every problem."""
+
+    def __init__(self, *, strip: bool = True):
+        super().__init__(required=False, strip=strip)
+        self.validators = []
 
 
-def _rates(keys) -> set[str]:
-    """The keys that are rates (a tampered form may post others; validation names them)."""
-    rates = set()
-    for key in keys:
-        try:
-            # "NaN" is a Decimal too, but one that cannot be sorted with the others.
-            if normalize_rate(key).is_finite():
-                rates.add(rate_key(key))
-        except (ValueError, ArithmeticError):
-            continue
-    return rates
+class AccountRowForm(forms.Form):
+    """A row of output VAT or payments, or the new row below the payments: its key (a rate,
+    or the till's name, matched exactly: not even whitespace is trimmed) and its account."""
+
+    key = TextField(strip=False)
+    account = TextField()
+
+
+class SalesRowForm(AccountRowForm):
+    """A row of sales by VAT rate or by product group: the account and the output VAT code
+    (offered as a list; a code from outside it is named by the validation)."""
+
+    vat_code = TextField()
+
+
+class SingleAccountsForm(forms.Form):
+    cash = TextField()
+    cash_difference = TextField()
+    pay_ins = TextField()
+    pay_outs = TextField()
+    rounding = TextField()
+    tips = TextField()
+    gift_cards_sold = TextField()
+
+
+SalesFormSet = forms.formset_factory(SalesRowForm, extra=0)
+AccountFormSet = forms.formset_factory(AccountRowForm, extra=0)
+FORMSETS: dict[str, type[forms.BaseFormSet]] = {
+    "sales": SalesFormSet,
+    "group": SalesFormSet,
+    "vat": AccountFormSet,
+    "payment": AccountFormSet,
+}
+NEW_ROW_FORMS = {"group": SalesRowForm, "payment": AccountRowForm}
+
+
+def _with_row_counts(post):
+    """The post with each formset's row count. The page posts its management forms; a post
+    without them (a script's, or a test's) names its rows by number only, and they are read
+    all the same, up to the formset's absolute_max, instead of the whole post being refused."""
+    missing = [kind for kind in KINDS if f"{kind}-{TOTAL_FORM_COUNT}" not in post]
+    if not missing:
+        return post
+    post = post.copy()
+    for kind in missing:
+        numbers = (
+            name[len(kind) + 1 :].partition("-")[0]
+            for name in list(post)
+            if name.startswith(f"{kind}-")
+        )
+        post[f"{kind}-{TOTAL_FORM_COUNT}"] = str(
+            max((int(n) + 1 for n in numbers if n.isascii() and n.isdigit()), default=0)
+        )
+        post[f"{kind}-{INITIAL_FORM_COUNT}"] = "0"
+    return post
 
 
 @dataclass
@@ -98,35 +151,37 @@ class ParsedPost:
     errors: list[MappingError] = field(default_factory=list)
 
 
-def parse_post(post) -> ParsedPost:
+def read_post(post) -> ParsedPost:
     """The JSON form of what the admin entered. Empty rows are left out (unmapped); a row
     with only one of account and VAT code stays in, for the validation to name it."""
+    post = _with_row_counts(post)
     data: dict = {section: {} for section in KINDS.values()}
     parsed = ParsedPost(data=data)
-    for name in sorted(post.keys()):
-        match = _INDEXED.match(name)
-        if not match:
-            continue
-        kind, index = match.groups()
-        # Keys are the tills' own names, matched exactly: not even whitespace is trimmed.
-        key = post.get(name) or ""
-        if not key.strip():
-            continue
-        account = _text(post.get(f"{kind}-{index}-account"))
-        if kind in WITH_VAT_CODE:
-            code = _text(post.get(f"{kind}-{index}-vat_code"))
-            if account or code:
-                data[KINDS[kind]][key] = {"account": account, "vat_code": code}
-        elif account:
-            data[KINDS[kind]][key] = account
+    for kind, section in KINDS.items():
+        formset = FORMSETS[kind](post, prefix=kind)
+        if not formset.is_valid():  # only a tampered management form or too many rows
+            parsed.errors.extend(MappingError((), str(e)) for e in formset.non_form_errors())
+        for form in formset.forms:
+            # An extra row nothing was posted for is not cleaned: its cleaned_data is {}.
+            key, account, code = (
+                form.cleaned_data.get(n, "") for n in ("key", "account", "vat_code")
+            )
+            if not key.strip():
+                continue
+            if kind in WITH_VAT_CODE:
+                if account or code:
+                    data[section][key] = {"account": account, "vat_code": code}
+            elif account:
+                data[section][key] = account
 
     for kind in NEW_ROW_KINDS:
-        key = _text(post.get(f"{kind}-new-key"))
-        account = _text(post.get(f"{kind}-new-account"))
-        code = _text(post.get(f"{kind}-new-vat_code")) if kind in WITH_VAT_CODE else ""
+        form = NEW_ROW_FORMS[kind](post, prefix=f"{kind}-new")
+        form.is_valid()
+        row = {"vat_code": "", **form.cleaned_data}
+        row["key"] = key = row["key"].strip()  # a name typed in, unlike the tills' own
+        account, code = row["account"], row["vat_code"]
         if not (key or account or code):
             continue
-        row = {"key": key, "account": account, "vat_code": code}
         section = KINDS[kind]
         what = _("varegruppen") if kind == "group" else _("betalingsmåten")
         if not key:
@@ -147,20 +202,41 @@ def parse_post(post) -> ParsedPost:
         else:
             data[section][key] = account
 
+    singles = SingleAccountsForm(post)
+    singles.is_valid()
     for name in SINGLE_NAMES:
-        data[name] = _text(post.get(name)) or None
+        data[name] = singles.cleaned_data[name] or None
     return parsed
+
+
+# ---------------------------------------------------------------------------------- the page
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _rates(keys) -> set[str]:
+    """The keys that are rates (a tampered form may post others; validation names them)."""
+    rates = set()
+    for key in keys:
+        try:
+            # "NaN" is a Decimal too, but one that cannot be sorted with the others.
+            if normalize_rate(key).is_finite():
+                rates.add(rate_key(key))
+        except (ValueError, ArithmeticError):
+            continue
+    return rates
 
 
 @dataclass
 class Row:
     kind: str  # sales, group, vat, payment, single, or new_group / new_payment
-    prefix: str  # the inputs are named f"{prefix}-account" etc. (singles: just `prefix`)
     key: str
     label: str
     path: tuple[str, ...]
-    account: str = ""
-    vat_code: str = ""
+    form: forms.Form  # the row's own form (single rows: the form of all single accounts)
+    account_field: str = "account"  # the form's field for the account (single rows: their name)
     has_vat_code: bool = False
     help: str = ""
     seen: bool = False
@@ -172,8 +248,16 @@ class Row:
     invalid: set[str] = field(default_factory=set)  # "account", "vat_code", "key"
 
     @property
-    def account_name(self) -> str:
-        return self.prefix if self.kind == "single" else f"{self.prefix}-account"
+    def key_input(self) -> forms.BoundField | None:
+        return self.form["key"] if "key" in self.form.fields else None
+
+    @property
+    def account_input(self) -> forms.BoundField:
+        return self.form[self.account_field]
+
+    @property
+    def vat_code_input(self) -> forms.BoundField | None:
+        return self.form["vat_code"] if "vat_code" in self.form.fields else None
 
 
 @dataclass
@@ -182,6 +266,7 @@ class Section:
     title: str
     intro: str
     rows: list[Row]
+    formset: forms.BaseFormSet | None = None  # its management form goes with the rows
     has_vat_code: bool = False
 
 
@@ -211,7 +296,9 @@ def _code_order(code: str) -> tuple:
 
 
 class MappingPage:
-    """Every section and row of the kontooppsett page, with values, marks and errors."""
+    """Every section and row of the kontooppsett page, with values, marks and errors. The
+    forms are unbound, filled from `values` (the JSON form: what is saved, or what was
+    posted with the standard chart filled in)."""
 
     def __init__(
         self,
@@ -229,13 +316,16 @@ class MappingPage:
         self.editable = editable
         self.vat_choices = vat_code_choices(catalog)
         self.new_rows = new_rows or {}
+        self.singles = SingleAccountsForm(
+            initial={name: _text(values.get(name)) for name in SINGLE_NAMES}
+        )
         self.sections = [
             Section(
                 "salg",
                 _("Salg"),
                 _("Salgskonto og MVA-kode for utgående mva per MVA-sats."),
-                self._sales_rows(),
-                True,
+                *self._sales_rows(),
+                has_vat_code=True,
             ),
             Section(
                 "varegrupper",
@@ -243,17 +333,20 @@ class MappingPage:
                 _(
                     "Valgfritt: en varegruppe med egen salgskonto. Uten egen konto følger varegruppen salgskontoen for sin MVA-sats."
                 ),
-                self._group_rows(),
-                True,
+                *self._group_rows(),
+                has_vat_code=True,
             ),
             Section(
-                "mva", _("Merverdiavgift"), _("Konto for utgående mva per sats."), self._vat_rows()
+                "mva",
+                _("Merverdiavgift"),
+                _("Konto for utgående mva per sats."),
+                *self._vat_rows(),
             ),
             Section(
                 "betalingsmidler",
                 _("Betalingsmidler"),
                 _("Én konto per betalingsmåte kassene sender."),
-                self._payment_rows(),
+                *self._payment_rows(),
             ),
             Section("kasse", _("Kasse"), "", self._single_rows(CASH_FIELDS)),
             Section("annet", _("Annet"), "", self._single_rows(OTHER_FIELDS)),
@@ -273,42 +366,54 @@ class MappingPage:
             return [(current, current), *self.vat_choices]
         return self.vat_choices
 
-    def _sales_rows(self) -> list[Row]:
+    @staticmethod
+    def _initial(key: str, entry) -> dict[str, str]:
+        if isinstance(entry, dict):
+            return {
+                "key": key,
+                "account": _text(entry.get("account")),
+                "vat_code": _text(entry.get("vat_code")),
+            }
+        return {"key": key, "account": _text(entry), "vat_code": ""}
+
+    def _forms(self, kind: str, keys: list[str], entries: dict):
+        """The section's formset, one form per key, and each form with its values."""
+        initial = [self._initial(key, entries.get(key)) for key in keys]
+        formset = FORMSETS[kind](prefix=kind, initial=initial)
+        return formset, zip(keys, formset.forms, initial, strict=True)
+
+    def _sales_rows(self) -> tuple[list[Row], forms.BaseFormSet]:
         entries = self._section("sales_by_vat_rate")
-        rates = set(STANDARD_RATES) | self.seen.rates | _rates(entries)
+        rates = sorted(set(STANDARD_RATES) | self.seen.rates | _rates(entries), key=rate_order)
+        formset, forms_ = self._forms("sales", rates, entries)
         rows = []
-        for index, rate in enumerate(sorted(rates, key=rate_order)):
-            entry = entries.get(rate) or {}
-            account, code = _text(entry.get("account")), _text(entry.get("vat_code"))
+        for rate, form, values in forms_:
             seen = rate in self.seen.rates
             rows.append(
                 Row(
                     kind="sales",
-                    prefix=f"sales-{index}",
                     key=rate,
                     label=rate_label(rate),
                     path=("sales_by_vat_rate", rate),
-                    account=account,
-                    vat_code=code,
+                    form=form,
                     has_vat_code=True,
                     seen=seen,
-                    unmapped=seen and not (account and code),
-                    vat_options=self._options(code),
+                    unmapped=seen and not (values["account"] and values["vat_code"]),
+                    vat_options=self._options(values["vat_code"]),
                 )
             )
-        return rows
+        return rows, formset
 
-    def _group_rows(self) -> list[Row]:
+    def _group_rows(self) -> tuple[list[Row], forms.BaseFormSet]:
         entries = self._section("sales_by_product_group")
         rate_entries = self._section("sales_by_vat_rate")
-        groups = set(self.seen.group_rates) | set(entries)
+        groups = sorted(set(self.seen.group_rates) | set(entries), key=str.lower)
+        formset, forms_ = self._forms("group", groups, entries)
         rows = []
-        for index, group in enumerate(sorted(groups, key=str.lower)):
-            entry = entries.get(group) or {}
-            account, code = _text(entry.get("account")), _text(entry.get("vat_code"))
+        for group, form, values in forms_:
             rates = sorted(self.seen.group_rates.get(group, ()), key=rate_order)
             follows = [r for r in rates if _text((rate_entries.get(r) or {}).get("account"))]
-            overridden = bool(account and code)
+            overridden = bool(values["account"] and values["vat_code"])
             if overridden:
                 help_text = ""
             elif rates and len(follows) == len(rates):
@@ -323,99 +428,92 @@ class MappingPage:
             rows.append(
                 Row(
                     kind="group",
-                    prefix=f"group-{index}",
                     key=group,
                     label=label,
                     path=("sales_by_product_group", group),
-                    account=account,
-                    vat_code=code,
+                    form=form,
                     has_vat_code=True,
                     help=help_text,
                     seen=bool(rates),
                     unmapped=bool(rates) and not overridden and len(follows) < len(rates),
-                    vat_options=self._options(code),
+                    vat_options=self._options(values["vat_code"]),
                 )
             )
         if self.editable:
             rows.append(self._new_row("group"))
-        return rows
+        return rows, formset
 
-    def _vat_rows(self) -> list[Row]:
+    def _vat_rows(self) -> tuple[list[Row], forms.BaseFormSet]:
         entries = self._section("output_vat_by_rate")
         sales = self._section("sales_by_vat_rate")
         # No VAT at 0 %: that rate gets a row only when one was entered.
         rates = (set(STANDARD_RATES) | self.seen.rates | _rates(sales) | _rates(entries)) - {"0"}
         rates |= {r for r in _rates(entries) if r == "0"}
+        formset, forms_ = self._forms("vat", sorted(rates, key=rate_order), entries)
         rows = []
-        for index, rate in enumerate(sorted(rates, key=rate_order)):
-            account = _text(entries.get(rate))
+        for rate, form, values in forms_:
             seen = rate in self.seen.rates
             rows.append(
                 Row(
                     kind="vat",
-                    prefix=f"vat-{index}",
                     key=rate,
                     label=_("Utgående mva %(rate)s") % {"rate": rate_label(rate)},
                     path=("output_vat_by_rate", rate),
-                    account=account,
+                    form=form,
                     seen=seen,
-                    unmapped=seen and not account,
+                    unmapped=seen and not values["account"],
                 )
             )
-        return rows
+        return rows, formset
 
-    def _payment_rows(self) -> list[Row]:
+    def _payment_rows(self) -> tuple[list[Row], forms.BaseFormSet]:
         entries = self._section("payments")
-        methods = set(STANDARD_METHODS) | set(self.seen.methods) | set(entries)
+        methods = sorted(
+            set(STANDARD_METHODS) | set(self.seen.methods) | set(entries), key=method_order
+        )
+        formset, forms_ = self._forms("payment", methods, entries)
         rows = []
-        for index, method in enumerate(sorted(methods, key=method_order)):
-            account = _text(entries.get(method))
+        for method, form, values in forms_:
             seen = method in self.seen.methods
             text = payment_voucher_text(method)
             rows.append(
                 Row(
                     kind="payment",
-                    prefix=f"payment-{index}",
                     key=method,
                     label=f"{method} ({text})" if text and text != method else method,
                     path=("payments", method),
-                    account=account,
+                    form=form,
                     seen=seen,
-                    unmapped=seen and not account,
+                    unmapped=seen and not values["account"],
                 )
             )
         if self.editable:
             rows.append(self._new_row("payment"))
-        return rows
+        return rows, formset
 
     def _single_rows(self, fields) -> list[Row]:
-        rows = []
-        for name, label, help_text in fields:
-            account = _text(self.values.get(name))
-            rows.append(
-                Row(
-                    kind="single",
-                    prefix=name,
-                    key=name,
-                    label=str(label),
-                    path=(name,),
-                    account=account,
-                    help=str(help_text),
-                    unmapped=not account,
-                )
+        return [
+            Row(
+                kind="single",
+                key=name,
+                label=str(label),
+                path=(name,),
+                form=self.singles,
+                account_field=name,
+                help=str(help_text),
+                unmapped=not self.singles.initial[name],
             )
-        return rows
+            for name, label, help_text in fields
+        ]
 
     def _new_row(self, kind: str) -> Row:
         values = self.new_rows.get(kind, {})
         return Row(
             kind=f"new_{kind}",
-            prefix=f"{kind}-new",
             key=values.get("key", ""),
             label=_("Ny varegruppe") if kind == "group" else _("Ny betalingsmåte"),
             path=(f"new_{kind}",),
-            account=values.get("account", ""),
-            vat_code=values.get("vat_code", ""),
+            form=NEW_ROW_FORMS[kind](prefix=f"{kind}-new", initial=values),
             has_vat_code=kind in WITH_VAT_CODE,
             key_editable=True,
             vat_options=self._options(values.get("vat_code", "")),
@@ -440,8 +538,9 @@ class MappingPage:
         for section in self.sections:
             for row in section.rows:
                 # Only what can be an account number: the field may hold anything posted.
-                if row.account.isascii() and row.account.isdigit() and len(row.account) < 19:
-                    warning = account_warning(int(row.account), self.catalog)
+                account = str(row.account_input.value() or "").strip()
+                if account.isascii() and account.isdigit() and len(account) < 19:
+                    warning = account_warning(int(account), self.catalog)
                     if warning:
                         row.warnings.append(warning)
 

@@ -11,16 +11,31 @@ The JSON form is `mapping` of the worked example (../shared/DESIGN.md 4.4 `accou
 
 Rates are keyed by `settlements.domain.rate_key` ("25.00" and 25 are the key "25").
 `MappingData` holds complete entries only: an unmapped category is simply absent (or None).
+`MappingIn` (pydantic) validates the JSON form; its messages are in backoffice.validation.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from backoffice.templatetags.money import format_rate
+from backoffice.validation import error, message, render
 from settlements.domain import normalize_rate, rate_key
 
 from . import saft
@@ -109,8 +124,8 @@ class MappingValidationError(ValueError):
 
 
 def rate_label(key) -> str:
-    """A rate as Norwegian texts write it: "25 %", "11,11 %"."""
-    return f"{rate_key(key).replace('.', ',')} %"
+    """A rate as Norwegian texts write it: "25 %", "11,11 %" (voucher rows, messages)."""
+    return format_rate(key)
 
 
 def label(category: str, key: str | None = None) -> str:
@@ -163,48 +178,31 @@ def vat_code_rate(code: str, catalog: Catalog | None = None) -> Decimal | None:
     return standard.rate if standard is not None else None
 
 
-def sales_code_problem(code: str, rate: str | None, catalog: Catalog | None) -> str | None:
-    """Why `code` may not stand on a sales row of `rate` (None when it may)."""
+def _sales_code_error(code: str, rate, catalog: Catalog | None) -> PydanticCustomError | None:
     standard = saft.tax_code(code)
     if standard is not None and not standard.sales:
-        return _("MVA-kode %(code)s er ikke en kode for salg (%(description)s)") % {
-            "code": code,
-            "description": standard.description,
-        }
+        return error("vat_code_not_sales", code=code, description=standard.description)
     if catalog is not None:
         if code not in catalog.vat_codes:
-            return _("MVA-kode %(code)s finnes ikke i %(system)s") % {
-                "code": code,
-                "system": system_name(catalog),
-            }
+            return error("vat_code_unknown", code=code, system=system_name(catalog))
     elif standard is None:
-        return _("MVA-kode %(code)s er ikke en SAF-T-kode for salg (bruk 3, 31, 33, 5 eller 6)") % {
-            "code": code
-        }
+        return error("vat_code_not_saft", code=code)
     code_rate = vat_code_rate(code, catalog)
     if rate is not None and code_rate is not None and code_rate != normalize_rate(rate):
-        return _("MVA-kode %(code)s gjelder %(code_rate)s, ikke %(rate)s") % {
-            "code": code,
-            "code_rate": rate_label(code_rate),
-            "rate": rate_label(rate),
-        }
+        return error(
+            "vat_code_rate", code=code, code_rate=rate_label(code_rate), rate=rate_label(rate)
+        )
     return None
 
 
-def account_problem(account: int, catalog: Catalog | None) -> str | None:
+def _account_error(account: int, catalog: Catalog | None) -> PydanticCustomError | None:
     if catalog is None:
         return None
     known = catalog.accounts.get(account)
     if known is None:
-        return _("Konto %(account)s finnes ikke i %(system)s") % {
-            "account": account,
-            "system": system_name(catalog),
-        }
+        return error("account_unknown", account=account, system=system_name(catalog))
     if not known.active:
-        return _("Konto %(account)s er inaktiv i %(system)s") % {
-            "account": account,
-            "system": system_name(catalog),
-        }
+        return error("account_inactive", account=account, system=system_name(catalog))
     return None
 
 
@@ -231,206 +229,335 @@ def account_warning(account: int, catalog: Catalog | None) -> str | None:
     return None
 
 
-# ---------------------------------------------------------------------------------- parsing
+def _text_of(problem: PydanticCustomError | None) -> str | None:
+    return None if problem is None else render(problem.type, problem.context)
+
+
+def sales_code_problem(code: str, rate: str | None, catalog: Catalog | None) -> str | None:
+    """Why `code` may not stand on a sales row of `rate` (None when it may)."""
+    return _text_of(_sales_code_error(code, rate, catalog))
+
+
+def account_problem(account: int, catalog: Catalog | None) -> str | None:
+    """Why the company cannot take `account` (None when it can, or nothing is known)."""
+    return _text_of(_account_error(account, catalog))
+
+
+# ---------------------------------------------------------------------------------- validation
+# `MappingIn` validates the JSON form with pydantic. The validators below say what pydantic's
+# own types cannot (an account is digits or an integer, never 3000.0 or true; a rate key is a
+# number with at most 2 decimals; a sales code must fit its rate) and raise the error types
+# of backoffice.validation.MESSAGES, so every problem keeps its path and its Norwegian text.
+# The validation context carries the company's catalog and the rates each product group is
+# sold at (`mapping_from_json`); a stored kontooppsett is read without them
+# (`mapping_from_stored`): its codes were checked when it was saved, and the page shows
+# where they no longer fit the company.
+# https://docs.pydantic.dev/latest/concepts/validators/#validation-context
 
 _DIGITS = re.compile(r"[0-9]+")
 # NUL and lone UTF-16 surrogates: no database text (nor UTF-8) holds them.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-class _Parser:
-    def __init__(self, catalog: Catalog | None):
-        self.catalog = catalog
-        self.errors: list[MappingError] = []
+def _context(info: ValidationInfo) -> dict:
+    return info.context or {}
 
-    def error(self, path: tuple[str, ...], message: str) -> None:
-        self.errors.append(MappingError(path, message))
 
-    def account(self, value, path: tuple[str, ...]) -> int | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        number = None
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-            digits = value.strip().lstrip("0") or "0"
-            # int() refuses texts of over 4300 digits; anything past 18 is too long anyway.
-            number = int(digits) if len(digits) <= 18 else MAX_ACCOUNT + 1
-        if number is None or number < MIN_ACCOUNT:
-            self.error(path, _("Kontonummer må være et heltall på minst 4 sifre"))
-            return None
-        if number > MAX_ACCOUNT:
-            self.error(path, _("Kontonummeret er for langt (høyst 9 sifre)"))
-            return None
-        problem = account_problem(number, self.catalog)
-        if problem:
-            self.error(path, problem)
-            return None
-        return number
+def _detail(loc: tuple, problem: PydanticCustomError, value: Any = None) -> InitErrorDetails:
+    return InitErrorDetails(type=problem, loc=loc, input=value)
 
-    def vat_code(self, value, path: tuple[str, ...]) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or len(value.strip()) > 20:
-            self.error(path, _('MVA-koden må være en kort tekst, f.eks. "3"'))
-            return None
-        return value.strip() or None
 
-    def rate(self, key, path: tuple[str, ...]) -> str | None:
-        try:
-            rate = normalize_rate(str(key).strip().replace(",", "."))
-        except (InvalidOperation, ValueError):
-            rate = None
-        if rate is None or not rate.is_finite() or rate < 0 or rate >= 100:
-            self.error(
-                path, _("«%(key)s» er ikke en MVA-sats (et tall fra 0 til 100)") % {"key": key}
-            )
-            return None
-        if rate != rate.quantize(Decimal("0.01")):
-            self.error(path, _("En MVA-sats har høyst 2 desimaler"))
-            return None
-        return rate_key(rate)
+def _details(exc: ValidationError, *prefix: str) -> list[InitErrorDetails]:
+    """The errors of a nested validation, to be raised again (under `prefix`) with others."""
+    return [
+        _detail(
+            (*prefix, *e["loc"]),
+            PydanticCustomError(e["type"], e["type"], e.get("ctx")),
+            e["input"],
+        )
+        for e in exc.errors(include_url=False)
+    ]
 
-    def name(self, key, path: tuple[str, ...], what: str) -> str | None:
+
+def _refuse(problems: list[InitErrorDetails]) -> None:
+    if problems:
+        raise ValidationError.from_exception_data("MappingIn", problems)
+
+
+def _account(value: Any, info: ValidationInfo) -> int | None:
+    """An account number, or None (unmapped) for nothing or an empty text."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        digits = value.strip().lstrip("0") or "0"
+        # int() refuses texts of over 4300 digits; anything past 18 is too long anyway.
+        number = int(digits) if len(digits) <= 18 else MAX_ACCOUNT + 1
+    else:
+        raise error("account_format")
+    if number < MIN_ACCOUNT:
+        raise error("account_format")
+    if number > MAX_ACCOUNT:
+        raise error("account_too_long")
+    problem = _account_error(number, _context(info).get("catalog"))
+    if problem:
+        raise problem
+    return number
+
+
+def _vat_code(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or len(value.strip()) > 20:
+        raise error("vat_code_format")
+    return value.strip() or None
+
+
+def _no_vat_code(value: Any) -> None:
+    if value not in (None, ""):
+        raise error("vat_code_not_here")
+
+
+def _rate_key(key: Any) -> str:
+    try:
+        rate = normalize_rate(str(key).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        rate = None
+    if rate is None or not rate.is_finite() or rate < 0 or rate >= 100:
+        raise error("rate_key", value=str(key))
+    if rate != rate.quantize(Decimal("0.01")):
+        raise error("rate_key_places")
+    return rate_key(rate)
+
+
+def _name(unnamed: str) -> Callable[[Any], str]:
+    def name(key: Any) -> str:
         # The tills' own names, matched exactly (whitespace included).
         text = str(key)
         if not text.strip():
-            self.error(path, _("%(what)s må ha et navn") % {"what": what})
-            return None
+            raise error(unnamed)
         if len(text) > MAX_KEY_LENGTH:
-            self.error(path, _("Navnet er for langt (høyst 100 tegn)"))
-            return None
+            raise error("name_too_long")
         if _UNSTORABLE.search(text):
             # No till can send such a name (the settlement API refuses it) and the
             # database could not store it.
-            self.error(path, _("Navnet inneholder et tegn som ikke kan lagres"))
-            return None
+            raise error("name_unstorable")
         return text
 
-    def sales_entry(self, value, path: tuple[str, ...], rate: str | None) -> SalesAccount | None:
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self.error(path, _("Må være et objekt med konto og MVA-kode"))
-            return None
-        for extra in sorted(set(value) - {"account", "vat_code"}):
-            self.error((*path, str(extra)), _("Ukjent felt"))
-        account = self.account(value.get("account"), (*path, "account"))
-        code = self.vat_code(value.get("vat_code"), (*path, "vat_code"))
-        account_given = value.get("account") not in (None, "")
-        if code is None and account_given:
-            self.error((*path, "vat_code"), _("Salg må ha en MVA-kode for utgående mva"))
-        if code is not None and not account_given:
-            self.error((*path, "account"), _("MVA-koden er valgt, men kontoen mangler"))
-        if code is not None:
-            problem = sales_code_problem(code, rate, self.catalog)
-            if problem:
-                self.error((*path, "vat_code"), problem)
-                return None
-        if account is None or code is None:
-            return None
-        return SalesAccount(account, code)
-
-    def plain_account(self, value, path: tuple[str, ...]) -> int | None:
-        """An account without a VAT code (payments, output VAT, cash, liabilities)."""
-        if isinstance(value, dict):
-            for extra in sorted(set(value) - {"account", "vat_code"}):
-                self.error((*path, str(extra)), _("Ukjent felt"))
-            if value.get("vat_code") not in (None, ""):
-                self.error(
-                    (*path, "vat_code"),
-                    _("Betalingsmidler, mva- og gjeldskontoer føres uten MVA-kode"),
-                )
-            return self.account(value.get("account"), path)
-        return self.account(value, path)
-
-    def section(self, data: dict, key: str) -> dict:
-        value = data.get(key)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.error((key,), _("Må være et objekt"))
-            return {}
-        return value
+    return name
 
 
-def mapping_from_json(data, *, catalog: Catalog | None = None) -> MappingData:
-    """Parse and validate the JSON form; raises MappingValidationError listing every problem
-    (path and Norwegian message). With a catalog, accounts and VAT codes must exist there."""
-    parser = _Parser(catalog)
-    if not isinstance(data, dict):
-        raise MappingValidationError([MappingError((), _("Kontooppsettet må være et JSON-objekt"))])
-    for extra in sorted(set(data) - set(TOP_LEVEL_KEYS)):
-        parser.error((str(extra),), _("Ukjent felt"))
-
-    sales_by_rate: dict[str, SalesAccount] = {}
-    for raw_key, value in parser.section(data, "sales_by_vat_rate").items():
-        path = ("sales_by_vat_rate", str(raw_key))
-        key = parser.rate(raw_key, path)
-        if key is None:
-            continue
-        if key in sales_by_rate:
-            parser.error(
-                path, _("MVA-satsen %(rate)s er oppgitt to ganger") % {"rate": rate_label(key)}
-            )
-            continue
-        entry = parser.sales_entry(value, path, key)
-        if entry is not None:
-            sales_by_rate[key] = entry
-
-    sales_by_group: dict[str, SalesAccount] = {}
-    for raw_key, value in parser.section(data, "sales_by_product_group").items():
-        path = ("sales_by_product_group", str(raw_key))
-        name = parser.name(raw_key, path, _("Varegruppen"))
-        if name is None:
-            continue
-        if name in sales_by_group:
-            parser.error(path, _("Varegruppen %(name)s er oppgitt to ganger") % {"name": name})
-            continue
-        # A product group may be sold at any rate: its code is checked against the rates it
-        # is actually sold at (group_rate_problems, and the voucher builder).
-        entry = parser.sales_entry(value, path, None)
-        if entry is not None:
-            sales_by_group[name] = entry
-
-    output_vat: dict[str, int] = {}
-    for raw_key, value in parser.section(data, "output_vat_by_rate").items():
-        path = ("output_vat_by_rate", str(raw_key))
-        key = parser.rate(raw_key, path)
-        if key is None:
-            continue
-        if key in output_vat:
-            parser.error(
-                path, _("MVA-satsen %(rate)s er oppgitt to ganger") % {"rate": rate_label(key)}
-            )
-            continue
-        account = parser.plain_account(value, path)
-        if account is not None:
-            output_vat[key] = account
-
-    payments: dict[str, int] = {}
-    for raw_key, value in parser.section(data, "payments").items():
-        path = ("payments", str(raw_key))
-        name = parser.name(raw_key, path, _("Betalingsmåten"))
-        if name is None:
-            continue
-        account = parser.plain_account(value, path)
-        if account is not None:
-            payments[name] = account
-
-    singles = {name: parser.plain_account(data.get(name), (name,)) for name in SINGLE_FIELDS}
-
-    if parser.errors:
-        raise MappingValidationError(parser.errors)
-    return MappingData(
-        sales_by_vat_rate=sales_by_rate,
-        sales_by_product_group=sales_by_group,
-        output_vat_by_rate=output_vat,
-        payments=payments,
-        **singles,
+def _group_rate_error(
+    name: str, code: str, group_rates: dict[str, set], catalog: Catalog | None
+) -> PydanticCustomError | None:
+    """An override whose VAT code does not fit a rate the product group is sold at."""
+    code_rate = vat_code_rate(code, catalog)
+    if code_rate is None:
+        return None
+    wrong = sorted({rate_key(r) for r in group_rates.get(name, ())} - {rate_key(code_rate)})
+    if not wrong:
+        return None
+    return error(
+        "group_rate",
+        name=name,
+        rates=", ".join(rate_label(r) for r in wrong),
+        code=code,
+        code_rate=rate_label(code_rate),
     )
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _AccountIn(_In):
+    """{"account": 2700}: an account written like a sales entry, where no VAT code belongs."""
+
+    account: Any = None  # checked by _plain_account, and named at the entry itself
+    vat_code: Annotated[None, PlainValidator(_no_vat_code)] = None
+
+
+def _plain_account(value: Any, info: ValidationInfo) -> int | None:
+    """An account without a VAT code (payments, output VAT, cash, liabilities)."""
+    if not isinstance(value, dict):
+        return _account(value, info)
+    problems = []
+    try:
+        _AccountIn.model_validate(value)
+    except ValidationError as exc:
+        problems = _details(exc)
+    try:
+        account = _account(value.get("account"), info)
+    except PydanticCustomError as exc:
+        problems.append(_detail((), exc, value.get("account")))
+    _refuse(problems)
+    return account
+
+
+class SalesIn(_In):
+    """A sales account and its output VAT code: a rate's, or a product group's own. The
+    context names the rate (sales_by_vat_rate) or the product group."""
+
+    account: Annotated[int | None, PlainValidator(_account)] = None
+    vat_code: Annotated[str | None, PlainValidator(_vat_code)] = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _complete(cls, data: Any, handler, info: ValidationInfo) -> SalesIn:
+        # A wrap validator: these checks are named together with the fields' own problems.
+        if not isinstance(data, dict):
+            raise error("mapping_sales_type")
+        problems = []
+        try:
+            entry = handler(data)
+        except ValidationError as exc:
+            entry, problems = None, _details(exc)
+        try:
+            code = _vat_code(data.get("vat_code"))
+        except PydanticCustomError:
+            code = None  # named by the field
+        account_given = data.get("account") not in (None, "")
+        if code is None and account_given:
+            problems.append(_detail(("vat_code",), error("vat_code_missing")))
+        if code is not None and not account_given:
+            problems.append(_detail(("account",), error("vat_code_without_account")))
+        context = _context(info)
+        if code is not None and not context.get("stored"):
+            catalog = context.get("catalog")
+            problem = _sales_code_error(code, context.get("rate"), catalog)
+            if problem is None and "group" in context:
+                problem = _group_rate_error(
+                    context["group"], code, context.get("group_rates") or {}, catalog
+                )
+            if problem:
+                problems.append(_detail(("vat_code",), problem, code))
+        _refuse(problems)
+        return entry
+
+
+def _sales_entry(kind: str):
+    def entry(value: Any, key: str, info: ValidationInfo) -> SalesAccount | None:
+        if value is None:
+            return None
+        valid = SalesIn.model_validate(value, context={**_context(info), kind: key})
+        if valid.account is None or valid.vat_code is None:
+            return None
+        return SalesAccount(valid.account, valid.vat_code)
+
+    return entry
+
+
+def _plain_entry(value: Any, key: str, info: ValidationInfo) -> int | None:
+    return _plain_account(value, info)
+
+
+def _keyed(key_of, entry_of, twice=None) -> PlainValidator:
+    """One section of keyed entries ({"25": {...}}, {"cash": 1900}), None or {} when empty.
+    Walked here rather than by pydantic's dict: an entry's checks need its key (the rate
+    its VAT code must have), and two keys may be one rate ("25" and "25.00")."""
+
+    def validate(value: Any, info: ValidationInfo) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise error("mapping_section_type")
+        entries: dict = {}
+        problems: list[InitErrorDetails] = []
+        for raw_key, raw in value.items():
+            loc = (str(raw_key),)
+            try:
+                key = key_of(raw_key)
+                if twice is not None and key in entries:
+                    raise twice(key)
+                entry = entry_of(raw, key, info)
+            except PydanticCustomError as exc:
+                problems.append(_detail(loc, exc, raw))
+            except ValidationError as exc:
+                problems.extend(_details(exc, *loc))
+            else:
+                if entry is not None:
+                    entries[key] = entry
+        _refuse(problems)
+        return entries
+
+    return PlainValidator(validate)
+
+
+def _rate_twice(key: str) -> PydanticCustomError:
+    return error("rate_twice", rate=rate_label(key))
+
+
+def _group_twice(name: str) -> PydanticCustomError:
+    return error("group_twice", name=name)
+
+
+PlainAccount = Annotated[int | None, PlainValidator(_plain_account)]
+
+
+class MappingIn(_In):
+    """The JSON form of a kontooppsett (DESIGN.md 4.4). Unmapped entries (null, empty) are
+    left out; every problem is named with its path."""
+
+    sales_by_vat_rate: Annotated[
+        dict[str, SalesAccount], _keyed(_rate_key, _sales_entry("rate"), _rate_twice)
+    ] = Field(default_factory=dict)
+    sales_by_product_group: Annotated[
+        dict[str, SalesAccount],
+        _keyed(_name("group_unnamed"), _sales_entry("group"), _group_twice),
+    ] = Field(default_factory=dict)
+    output_vat_by_rate: Annotated[dict[str, int], _keyed(_rate_key, _plain_entry, _rate_twice)] = (
+        Field(default_factory=dict)
+    )
+    payments: Annotated[dict[str, int], _keyed(_name("method_unnamed"), _plain_entry)] = Field(
+        default_factory=dict
+    )
+    tips: PlainAccount = None
+    gift_cards_sold: PlainAccount = None
+    rounding: PlainAccount = None
+    cash: PlainAccount = None
+    cash_difference: PlainAccount = None
+    pay_ins: PlainAccount = None
+    pay_outs: PlainAccount = None
+
+
+def _unknown_first(error_details) -> tuple:
+    """Unknown top-level fields first, by name, as the kontooppsett has always listed them."""
+    loc = error_details["loc"]
+    if len(loc) == 1 and error_details["type"] == "extra_forbidden":
+        return (0, str(loc[0]))
+    return (1, "")
+
+
+def _validated(data: Any, context: dict) -> MappingData:
+    try:
+        valid = MappingIn.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise MappingValidationError(
+            [
+                MappingError(tuple(str(part) for part in e["loc"]), message(e, MappingIn))
+                for e in sorted(exc.errors(include_url=False), key=_unknown_first)
+            ]
+        ) from None
+    return MappingData(**dict(valid))
+
+
+def mapping_from_json(
+    data, *, catalog: Catalog | None = None, group_rates: dict[str, set] | None = None
+) -> MappingData:
+    """Parse and validate the JSON form; raises MappingValidationError listing every problem
+    (path and Norwegian message). With a catalog, accounts and VAT codes must exist there;
+    with `group_rates` (product group -> the rates it is sold at), a product group's own
+    VAT code must be that of every rate it is sold at."""
+    return _validated(data, {"catalog": catalog, "group_rates": group_rates or {}})
+
+
+def mapping_from_stored(data) -> MappingData:
+    """The kontooppsett as `AccountMapping.mapping` holds it (the JSON form): its shape is
+    checked again, its codes are not (see above)."""
+    return _validated(data, {"stored": True})
 
 
 def mapping_to_json(mapping: MappingData) -> dict:
@@ -466,37 +593,6 @@ def method_order(method: str) -> tuple:
 
 def rate_order(key) -> Decimal:
     return -normalize_rate(key)
-
-
-# ---------------------------------------------------------------------------------- checks
-
-
-def group_rate_problems(
-    mapping: MappingData, group_rates: dict[str, set], catalog: Catalog | None = None
-) -> list[MappingError]:
-    """Overrides whose VAT code does not fit a rate the product group is sold at."""
-    errors = []
-    for name, entry in mapping.sales_by_product_group.items():
-        code_rate = vat_code_rate(entry.vat_code, catalog)
-        if code_rate is None:
-            continue
-        wrong = sorted({rate_key(r) for r in group_rates.get(name, ())} - {rate_key(code_rate)})
-        if wrong:
-            errors.append(
-                MappingError(
-                    ("sales_by_product_group", name, "vat_code"),
-                    _(
-                        "Varegruppen %(name)s selges med %(rates)s, men MVA-kode %(code)s gjelder %(code_rate)s"
-                    )
-                    % {
-                        "name": name,
-                        "rates": ", ".join(rate_label(r) for r in wrong),
-                        "code": entry.vat_code,
-                        "code_rate": rate_label(code_rate),
-                    },
-                )
-            )
-    return errors
 
 
 # ---------------------------------------------------------------------------------- standard chart

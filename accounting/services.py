@@ -10,94 +10,33 @@ from django.utils import translation
 
 from backoffice import audit
 from backoffice.models import Organization
-from settlements.domain import normalize_rate, rate_key
 from settlements.models import SeenName
 
 from .catalog import company_catalog
 from .mapping import (
-    SINGLE_FIELDS,
     MappingData,
-    MappingValidationError,
-    SalesAccount,
     diff,
-    group_rate_problems,
     mapping_from_json,
+    mapping_from_stored,
     mapping_to_json,
 )
-from .models import (
-    AccountMapping,
-    MappingChange,
-    OutputVatMapping,
-    PaymentMethodMapping,
-    ProductGroupMapping,
-    SalesRateMapping,
-)
+from .models import AccountMapping, MappingChange
 from .signals import mapping_saved
 
 
 def load_mapping(organization: Organization | int) -> MappingData:
-    """The organisation's kontooppsett as plain values (five queries). Takes the
-    organisation or its id."""
-    single = AccountMapping.objects.filter(organization=organization).first()
-    return MappingData(
-        sales_by_vat_rate={
-            rate_key(row.rate): SalesAccount(row.account, row.vat_code)
-            for row in SalesRateMapping.objects.filter(organization=organization)
-        },
-        sales_by_product_group={
-            row.product_group: SalesAccount(row.account, row.vat_code)
-            for row in ProductGroupMapping.objects.filter(organization=organization)
-        },
-        output_vat_by_rate={
-            rate_key(row.rate): row.account
-            for row in OutputVatMapping.objects.filter(organization=organization)
-        },
-        payments={
-            row.method: row.account
-            for row in PaymentMethodMapping.objects.filter(organization=organization)
-        },
-        **{name: getattr(single, name) if single else None for name in SINGLE_FIELDS},
+    """The organisation's kontooppsett as plain values (one query). Takes the organisation
+    or its id."""
+    stored = (
+        AccountMapping.objects.filter(organization=organization)
+        .values_list("mapping", flat=True)
+        .first()
     )
+    return mapping_from_stored(stored or {})
 
 
 def export_mapping(*, organization: Organization) -> dict:
     return mapping_to_json(load_mapping(organization))
-
-
-def _write(organization: Organization, mapping: MappingData) -> None:
-    AccountMapping.objects.update_or_create(
-        organization=organization,
-        defaults={name: getattr(mapping, name) for name in SINGLE_FIELDS},
-    )
-    # The keyed categories are small (a handful of rows): replace them wholesale.
-    for model in (SalesRateMapping, ProductGroupMapping, OutputVatMapping, PaymentMethodMapping):
-        model.objects.filter(organization=organization).delete()
-    SalesRateMapping.objects.bulk_create(
-        SalesRateMapping(
-            organization=organization,
-            rate=normalize_rate(key),
-            account=entry.account,
-            vat_code=entry.vat_code,
-        )
-        for key, entry in mapping.sales_by_vat_rate.items()
-    )
-    ProductGroupMapping.objects.bulk_create(
-        ProductGroupMapping(
-            organization=organization,
-            product_group=name,
-            account=entry.account,
-            vat_code=entry.vat_code,
-        )
-        for name, entry in mapping.sales_by_product_group.items()
-    )
-    OutputVatMapping.objects.bulk_create(
-        OutputVatMapping(organization=organization, rate=normalize_rate(key), account=account)
-        for key, account in mapping.output_vat_by_rate.items()
-    )
-    PaymentMethodMapping.objects.bulk_create(
-        PaymentMethodMapping(organization=organization, method=method, account=account)
-        for method, account in mapping.payments.items()
-    )
 
 
 def save_mapping(
@@ -112,12 +51,14 @@ def save_mapping(
     release the settlements that only waited for it. Returns the change (None: no change)."""
     with transaction.atomic():
         # Serialize concurrent saves of one organisation on its AccountMapping row.
-        AccountMapping.objects.get_or_create(organization=organization)
-        AccountMapping.objects.select_for_update().get(organization=organization)
-        changes = diff(load_mapping(organization), mapping)
+        row, _created = AccountMapping.objects.select_for_update().get_or_create(
+            organization=organization
+        )
+        changes = diff(mapping_from_stored(row.mapping), mapping)
         change = None
         if changes:
-            _write(organization, mapping)
+            row.mapping = mapping_to_json(mapping)
+            row.save(update_fields=["mapping", "updated_at"])
             change = MappingChange.objects.create(
                 organization=organization,
                 user=user if user is not None and user.is_authenticated else None,
@@ -177,13 +118,9 @@ def validate_mapping_data(
     at. Raises MappingValidationError listing every problem."""
     if catalog is _LOOK_UP:
         catalog = company_catalog(organization)
-    mapping = mapping_from_json(data, catalog=catalog)
     if seen is None:
         seen = seen_in_settlements(organization)
-    problems = group_rate_problems(mapping, seen.group_rates, catalog)
-    if problems:
-        raise MappingValidationError(problems)
-    return mapping
+    return mapping_from_json(data, catalog=catalog, group_rates=seen.group_rates)
 
 
 def import_mapping(*, organization: Organization, data, user=None, note: str = "") -> MappingData:

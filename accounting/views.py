@@ -9,7 +9,7 @@ from backoffice.tenancy import OrgRequest, member_required
 
 from . import saft_codes
 from .catalog import company_catalog
-from .forms import MappingPage, parse_post, rates_and_methods
+from .forms import MappingPage, rates_and_methods, read_post
 from .mapping import MappingValidationError, fill_standard_chart, mapping_to_json
 from .models import MappingChange
 from .services import load_mapping, save_mapping, seen_in_settlements, validate_mapping_data
@@ -45,7 +45,7 @@ def mapping(request: OrgRequest) -> HttpResponse:
 
 def _save(request: OrgRequest, *, catalog, seen) -> MappingPage | None:
     """Validate the posted form and save it all, or return the page with every error."""
-    parsed = parse_post(request.POST)
+    parsed = read_post(request.POST)
     data = parsed.data
     standard = request.POST.get("action") == "standard"
     if standard:

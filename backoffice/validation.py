@@ -5,6 +5,8 @@ a Norwegian message (English through Django's i18n).
 Pydantic names every bad field in one go; the models (settlements.parsing.SettlementIn,
 accounting.mapping.MappingIn) raise `PydanticCustomError` with the types below for what
 pydantic's own constraints cannot say (an amount exact to the øre, a date not ahead).
+An entry "Model.type" is that model's own text for one of pydantic's types (the
+kontooppsett says "Ukjent felt", as it always has).
 https://docs.pydantic.dev/latest/errors/validation_errors/
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 MESSAGES: dict[str, Any] = {
     # pydantic's own types
@@ -58,6 +60,36 @@ MESSAGES: dict[str, Any] = {
     "closed_before_opened": _("Kassen kan ikke være stengt før den ble åpnet (opened_at)."),
     "vat_with_zero_rate": _("Mva må være 0 når satsen er 0 %."),
     "vat_exceeds_gross": _("Mva kan ikke være større enn bruttobeløpet eller ha motsatt fortegn."),
+    # the kontooppsett (accounting.mapping.MappingIn)
+    "MappingIn.extra_forbidden": _("Ukjent felt"),
+    "MappingIn.model_type": _("Kontooppsettet må være et JSON-objekt"),
+    "mapping_section_type": _("Må være et objekt"),
+    "mapping_sales_type": _("Må være et objekt med konto og MVA-kode"),
+    "account_format": _("Kontonummer må være et heltall på minst 4 sifre"),
+    "account_too_long": _("Kontonummeret er for langt (høyst 9 sifre)"),
+    "account_unknown": _("Konto {account} finnes ikke i {system}"),
+    "account_inactive": _("Konto {account} er inaktiv i {system}"),
+    "vat_code_format": _('MVA-koden må være en kort tekst, f.eks. "3"'),
+    "vat_code_not_sales": _("MVA-kode {code} er ikke en kode for salg ({description})"),
+    "vat_code_unknown": _("MVA-kode {code} finnes ikke i {system}"),
+    "vat_code_not_saft": _(
+        "MVA-kode {code} er ikke en SAF-T-kode for salg (bruk 3, 31, 33, 5 eller 6)"
+    ),
+    "vat_code_rate": _("MVA-kode {code} gjelder {code_rate}, ikke {rate}"),
+    "vat_code_missing": _("Salg må ha en MVA-kode for utgående mva"),
+    "vat_code_without_account": _("MVA-koden er valgt, men kontoen mangler"),
+    "vat_code_not_here": _("Betalingsmidler, mva- og gjeldskontoer føres uten MVA-kode"),
+    "group_rate": _(
+        "Varegruppen {name} selges med {rates}, men MVA-kode {code} gjelder {code_rate}"
+    ),
+    "rate_key": _("«{value}» er ikke en MVA-sats (et tall fra 0 til 100)"),
+    "rate_key_places": _("En MVA-sats har høyst 2 desimaler"),
+    "rate_twice": _("MVA-satsen {rate} er oppgitt to ganger"),
+    "group_twice": _("Varegruppen {name} er oppgitt to ganger"),
+    "group_unnamed": _("Varegruppen må ha et navn"),
+    "method_unnamed": _("Betalingsmåten må ha et navn"),
+    "name_too_long": _("Navnet er for langt (høyst 100 tegn)"),
+    "name_unstorable": _("Navnet inneholder et tegn som ikke kan lagres"),
 }
 FALLBACK = _("Ugyldig verdi.")
 
@@ -94,8 +126,23 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def error(kind: str, **context: Any) -> PydanticCustomError:
+    """An error of one of our types, for a validator to raise; MESSAGES says it."""
+    return PydanticCustomError(kind, kind, context)
+
+
+def render(kind: str, context: dict[str, Any] | None = None) -> str:
+    """The message of one error type, its context filled in."""
+    try:
+        return str(MESSAGES.get(kind, FALLBACK)).format(**(context or {}))
+    except (KeyError, IndexError, ValueError):
+        return str(FALLBACK)
+
+
 def message(error: ErrorDetails, model: type[BaseModel] | None = None) -> str:
-    template = MESSAGES.get(error["type"], FALLBACK)
+    kind = error["type"]
+    if model is not None and f"{model.__name__}.{kind}" in MESSAGES:
+        kind = f"{model.__name__}.{kind}"
     loc = error["loc"]
     shown = error.get("input")
     context = {
@@ -105,10 +152,7 @@ def message(error: ErrorDetails, model: type[BaseModel] | None = None) -> str:
         # Echoed inputs are cut short: an answer never grows with what was sent.
         "shown": str(shown)[:20],
     }
-    try:
-        return str(template).format(**context)
-    except (KeyError, IndexError, ValueError):
-        return str(FALLBACK)
+    return render(kind, context)
 
 
 def problems(exc: ValidationError, model: type[BaseModel] | None = None) -> list[dict[str, str]]:

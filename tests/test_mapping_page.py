@@ -305,6 +305,45 @@ def test_it_refuses_invalid_entries_with_a_clear_message_and_saves_nothing(
     assert MappingChange.objects.filter(organization=org).count() == 1  # the setup's own
 
 
+def posted_back(html: str, **changes) -> dict:
+    """What the browser posts from the page as it is shown (its formsets' management forms
+    included), with `changes` typed in."""
+    form = html[html.index('<form method="post" class="mapping-form"') :]
+    form = form[: form.index("</form>")]
+    data = dict(re.findall(r'<input (?:type="hidden" )?name="([^"]+)" value="([^"]*)"', form))
+    for name, select in re.findall(r'<select name="([^"]+)"(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', select)
+        data[name] = chosen[1] if chosen else ""
+    data.pop("csrfmiddlewaretoken", None)
+    return {**data, "action": "save", **changes}
+
+
+def test_the_page_posts_its_rows_as_formsets(admin_client, org, sold, worked_example):
+    import_mapping(organization=org, data=worked_example["mapping"])
+    html = admin_client.get(URL).content.decode()
+    assert 'name="payment-TOTAL_FORMS" value="6"' in html  # 5 standard methods and kupong
+
+    unchanged = admin_client.post(URL, posted_back(html), follow=True)
+    assert "Ingen endringer å lagre." in unchanged.content.decode()
+
+    kupong = re.search(r'name="(payment-\d+)-key" value="kupong"', html)[1]
+    response = admin_client.post(URL, posted_back(html, **{f"{kupong}-account": "2960"}))
+    assert response.status_code == 302
+    assert load_mapping(org).payments["kupong"] == 2960
+    sales = export_mapping(organization=org)["sales_by_vat_rate"]
+    assert sales == worked_example["mapping"]["sales_by_vat_rate"]
+
+
+def test_a_tampered_row_count_is_refused(admin_client, org, sold):
+    html = admin_client.get(URL).content.decode()
+    response = admin_client.post(
+        URL, posted_back(html, **{"payment-TOTAL_FORMS": "x", "tips": "2910"})
+    )
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
+    assert load_mapping(org) == MappingData()
+
+
 def test_the_form_keeps_what_was_typed_when_it_is_refused(admin_client, org, sold):
     html = admin_client.post(URL, full_post(tips="29", cash="1920")).content.decode()
     assert 'name="cash" value="1920"' in html

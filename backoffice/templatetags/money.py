@@ -1,4 +1,5 @@
-"""Money as a Norwegian reads it: 1 200,00 (nb) or 1,200.00 (en). Never via float."""
+"""Money as a Norwegian reads it: 1 200,00 (nb) or 1,200.00 (en); VAT rates as 25 % and
+11,11 % (en: 11.11 %). Never via float."""
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -24,6 +25,13 @@ def format_money(value, language: str | None = None) -> str:
     return f"−{text}" if amount < 0 else text
 
 
+def format_rate(value, decimal_mark: str = ",") -> str:
+    """A VAT rate without needless decimals: "25 %", "11,11 %" (the voucher rows and the
+    kontooppsett write it so in any language; the `rate` filter follows the reader's)."""
+    text = format(Decimal(str(value)).normalize(), "f")
+    return f"{text.replace('.', decimal_mark)} %"
+
+
 @register.filter
 def kr(value) -> str:
     return format_money(value)
@@ -31,10 +39,8 @@ def kr(value) -> str:
 
 @register.filter
 def rate(value) -> str:
-    """A VAT rate without needless decimals: 25, 15, 12, 11,11."""
+    """A VAT rate without needless decimals: 25 %, 11,11 % (en: 11.11 %)."""
     if value is None:
         return ""
-    text = format(Decimal(value).normalize(), "f")
-    if get_language() and not get_language().startswith("en"):
-        text = text.replace(".", ",")
-    return f"{text} %"
+    language = get_language()
+    return format_rate(value, "," if language and not language.startswith("en") else ".")

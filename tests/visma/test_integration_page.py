@@ -296,7 +296,13 @@ def test_admin_switches_draft_mode_on_and_off(alice_client, org, alice):
     assert not re.search(r'name="send_as_draft"[^>]*checked', page)
     assert not TransferSettings.objects.get(organization=org).send_as_draft
 
-    settings_ = {"interval": "daily", "lookback_days": "30", "run_time": "06:00"}
+    # The Z-report box stays ticked (its default), as the browser sends it.
+    settings_ = {
+        "interval": "daily",
+        "lookback_days": "30",
+        "run_time": "06:00",
+        "attach_zreport": "on",
+    }
     response = alice_client.post(PAGE, {**settings_, "send_as_draft": "on"}, follow=True)
 
     assert ("success", "Innstillingene for overføring er lagret.") in texts(response)

@@ -57,27 +57,12 @@ def check_draft(company: SandboxCompany, payload: object) -> tuple[date, list[di
         )
     voucher_date = date.fromisoformat(payload["VoucherDate"][:10])
     rows = payload.get("Rows") or []
-    accounts = {
-        account.number: account
-        for account in SandboxAccount.objects.filter(
-            company=company, number__in=[row["AccountNumber"] for row in rows]
-        )
-    }
-    missing = []
-    for index, row in enumerate(rows):
-        account = accounts.get(row["AccountNumber"])
-        if account is None:
-            missing.append(
-                (f"Rows[{index}].AccountNumber", f"Account {row['AccountNumber']} does not exist.")
-            )
-        elif not account.is_active:
-            missing.append(
-                (f"Rows[{index}].AccountNumber", f"Account {account.number} is inactive.")
-            )
-    if missing:
-        raise VismaError(
-            vouchers.ACCOUNT_NOT_FOUND, "; ".join(message for _, message in missing), errors=missing
-        )
+    # The chart of the draft date's fiscal year (or, without one, today's): Visma keeps a
+    # chart per fiscal year.
+    year = vouchers.fiscal_year_of(company, voucher_date) or vouchers.current_fiscal_year(
+        company, timezone.localdate()
+    )
+    accounts = vouchers.existing_accounts(SandboxAccount.objects.filter(fiscal_year=year), rows)
     vat_codes = {
         str(vat.uuid): vat
         for vat in SandboxVatCode.objects.filter(

@@ -130,6 +130,37 @@ def _amount(row: dict, name: str) -> Decimal:
     return ZERO if value is None else q2(Decimal(str(value)))
 
 
+def fiscal_year_of(company: SandboxCompany, day: date) -> SandboxFiscalYear | None:
+    return SandboxFiscalYear.objects.filter(
+        company=company, start_date__lte=day, end_date__gte=day
+    ).first()
+
+
+def existing_accounts(chart, rows: list[dict]) -> dict[int, SandboxAccount]:
+    """The rows' accounts in `chart` (a queryset of one fiscal year's SandboxAccount) by
+    number; every row's account must be there and active, else 3002 naming each row."""
+    accounts = {
+        account.number: account
+        for account in chart.filter(number__in=[row["AccountNumber"] for row in rows])
+    }
+    missing = []
+    for index, row in enumerate(rows):
+        account = accounts.get(row["AccountNumber"])
+        if account is None:
+            missing.append(
+                (f"Rows[{index}].AccountNumber", f"Account {row['AccountNumber']} does not exist.")
+            )
+        elif not account.is_active:
+            missing.append(
+                (f"Rows[{index}].AccountNumber", f"Account {account.number} is inactive.")
+            )
+    if missing:
+        raise VismaError(
+            ACCOUNT_NOT_FOUND, "; ".join(message for _, message in missing), errors=missing
+        )
+    return accounts
+
+
 def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[dict]]:
     """Refuse what Visma refuses (VismaError); else the date and rows with their amounts as
     Decimal, their account and VAT code objects."""
@@ -171,9 +202,7 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
             errors=[("Rows", "Debit and credit must be equal.")],
         )
 
-    fiscal_year = SandboxFiscalYear.objects.filter(
-        company=company, start_date__lte=voucher_date, end_date__gte=voucher_date
-    ).first()
+    fiscal_year = fiscal_year_of(company, voucher_date)
     if fiscal_year is None:
         raise VismaError(
             FISCAL_YEAR_MISSING,
@@ -196,27 +225,9 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
 
     # The chart of the voucher date's fiscal year, not today's: a December settlement posted
     # in January meets December's chart.
-    accounts = {
-        account.number: account
-        for account in SandboxAccount.objects.filter(
-            fiscal_year=fiscal_year, number__in=[row["AccountNumber"] for row in rows]
-        ).select_related("vat_code")
-    }
-    missing = []
-    for index, row in enumerate(rows):
-        account = accounts.get(row["AccountNumber"])
-        if account is None:
-            missing.append(
-                (f"Rows[{index}].AccountNumber", f"Account {row['AccountNumber']} does not exist.")
-            )
-        elif not account.is_active:
-            missing.append(
-                (f"Rows[{index}].AccountNumber", f"Account {account.number} is inactive.")
-            )
-    if missing:
-        raise VismaError(
-            ACCOUNT_NOT_FOUND, "; ".join(message for _, message in missing), errors=missing
-        )
+    accounts = existing_accounts(
+        SandboxAccount.objects.filter(fiscal_year=fiscal_year).select_related("vat_code"), rows
+    )
     refused = account_rule_problems(rows, accounts)
     if refused:
         raise VismaError(ACCOUNT_RULE, "; ".join(message for _, message in refused), errors=refused)

@@ -28,7 +28,11 @@ def test_a_change_of_the_transfer_settings_is_logged_with_old_and_new(client, al
     TransferSettings.for_organization(org)
     client.force_login(alice)
 
-    client.post(INTEGRATION, {"interval": "weekly", "lookback_days": "14", "run_time": "07:30"})
+    # The Z-report box stays ticked (its default), as the browser sends it.
+    client.post(
+        INTEGRATION,
+        {"interval": "weekly", "lookback_days": "14", "run_time": "07:30", "attach_zreport": "on"},
+    )
 
     [(action, who, details)] = lines(org)
     assert (action, who) == ("transfer_settings", "alice")

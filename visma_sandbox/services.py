@@ -543,7 +543,9 @@ def change_voucher(
                 first.debit, first.credit = debit, credit
                 first.save(update_fields=["debit", "credit"])
                 continue
-            known = SandboxAccount.objects.get(company=voucher.company, number=account)
+            # The account in the chart of the voucher's own fiscal year.
+            year = vouchers.fiscal_year_of(voucher.company, voucher.voucher_date)
+            known = SandboxAccount.objects.get(fiscal_year=year, number=account)
             voucher.rows.create(
                 position=voucher.rows.count(),
                 account_number=account,

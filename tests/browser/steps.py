@@ -85,9 +85,21 @@ def expect_consent(page: Page, company: str = COMPANY) -> None:
 
 
 def expect_top_right(page: Page, locator) -> None:
-    """The confirmation sits in the page's top right corner (a toast)."""
-    box = locator.bounding_box()
+    """The confirmation sits in the page's top right corner (a toast). Measured until it
+    is there, for up to 5 s: on a loaded machine the first frame may be laid out before
+    the stylesheet applies (seen in CI: the toast full width at the top)."""
     width = page.viewport_size["width"]
+    box = None
+    for _ in range(50):
+        box = locator.bounding_box()
+        if (
+            box is not None
+            and box["x"] > width / 2
+            and width - (box["x"] + box["width"]) < 60
+            and box["y"] < 150
+        ):
+            return
+        page.wait_for_timeout(100)
     assert box is not None, "the toast is not shown"
     assert box["x"] > width / 2 and width - (box["x"] + box["width"]) < 60, box
     assert box["y"] < 150, box

@@ -76,9 +76,12 @@ def check_draft(company: SandboxCompany, payload: object) -> tuple[date, list[di
             unknown.append(
                 (f"Rows[{index}].VatCodeId", f"VatCodeId {row['VatCodeId']} was not found.")
             )
-        for name in ("CostCenterItemId1", "CostCenterItemId2", "CostCenterItemId3", "ProjectId"):
+        for name in ("CostCenterItemId2", "CostCenterItemId3", "ProjectId"):
             if row.get(name):
                 unknown.append((f"Rows[{index}].{name}", f"{name} {row[name]} was not found."))
+    # A store's cost centre item travels on the draft as on a voucher (costcentres.py).
+    cost_items, problems = vouchers.cost_center_problems(company, rows)
+    unknown.extend(problems)
     if unknown:
         raise VismaError(VALIDATION, "; ".join(message for _, message in unknown), errors=unknown)
     return voucher_date, [
@@ -88,6 +91,7 @@ def check_draft(company: SandboxCompany, payload: object) -> tuple[date, list[di
             "credit": vouchers._amount(row, "CreditAmount"),
             "text": row.get("TransactionText"),
             "vat_code": vat_codes.get((row.get("VatCodeId") or "").lower()),
+            "cost_center_item1": cost_items.get((row.get("CostCenterItemId1") or "").lower()),
         }
         for row in rows
     ]
@@ -104,6 +108,7 @@ def _store_rows(draft: SandboxVoucherDraft, rows: list[dict]) -> None:
             credit=row["credit"],
             transaction_text=row["text"],
             vat_code=row["vat_code"],
+            cost_center_item1=row.get("cost_center_item1"),
         )
         for position, row in enumerate(rows)
     )
@@ -150,7 +155,7 @@ def replace_draft(draft: SandboxVoucherDraft, payload: object, query) -> Sandbox
 
 def _as_voucher_payload(draft: SandboxVoucherDraft) -> dict:
     rows = []
-    for row in draft.rows.select_related("vat_code"):
+    for row in draft.rows.select_related("vat_code", "cost_center_item1"):
         item = {
             "AccountNumber": row.account_number,
             "DebitAmount": row.debit,
@@ -159,6 +164,8 @@ def _as_voucher_payload(draft: SandboxVoucherDraft) -> dict:
         }
         if row.vat_code is not None:
             item["VatCodeId"] = str(row.vat_code.uuid)
+        if row.cost_center_item1 is not None:
+            item["CostCenterItemId1"] = str(row.cost_center_item1.uuid)
         rows.append(item)
     return {
         "VoucherDate": draft.voucher_date.isoformat(),
@@ -196,7 +203,9 @@ def serialize_draft(draft: SandboxVoucherDraft) -> dict:
                 "DebitAmount": vouchers._number(row.debit),
                 "CreditAmount": vouchers._number(row.credit),
                 "VatCodeId": str(row.vat_code.uuid) if row.vat_code else None,
-                "CostCenterItemId1": None,
+                "CostCenterItemId1": (
+                    str(row.cost_center_item1.uuid) if row.cost_center_item1 else None
+                ),
                 "CostCenterItemId2": None,
                 "CostCenterItemId3": None,
                 "TransactionText": row.transaction_text,

@@ -355,6 +355,9 @@ class SandboxVoucherDraftRow(models.Model):
     credit = models.DecimalField(max_digits=14, decimal_places=2)
     transaction_text = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
     vat_code = models.ForeignKey(SandboxVatCode, null=True, on_delete=models.PROTECT)
+    cost_center_item1 = models.ForeignKey(
+        SandboxCostCenterItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["draft", "position"]

@@ -248,19 +248,8 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
         for name in ("CostCenterItemId2", "CostCenterItemId3", "ProjectId"):
             if row.get(name):
                 unknown.append((f"Rows[{index}].{name}", f"{name} {row[name]} was not found."))
-    cost_items = _cost_center_items(company, rows)
-    for index, row in enumerate(rows):
-        wanted = (row.get("CostCenterItemId1") or "").lower()
-        if not wanted:
-            continue
-        item = cost_items.get(wanted)
-        where = f"Rows[{index}].CostCenterItemId1"
-        if item is None:
-            unknown.append((where, f"CostCenterItemId1 {row['CostCenterItemId1']} was not found."))
-        elif not (item.is_active and item.cost_center.is_active):
-            unknown.append(
-                (where, f"The cost center item {item.name} ({item.short_name}) is not active.")
-            )
+    cost_items, problems = cost_center_problems(company, rows)
+    unknown.extend(problems)
     wanted = (payload.get("Attachments") or {}).get("AttachmentIds") or []
     # The company's own attachments that no document has yet (attachments.py).
     free = {
@@ -293,6 +282,26 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
             }
         )
     return voucher_date, checked
+
+
+def cost_center_problems(company: SandboxCompany, rows: list[dict]) -> tuple[dict, list]:
+    """The company's cost centre items the rows name (by lowercased id), and (field,
+    message) for each row whose CostCenterItemId1 is unknown or inactive."""
+    cost_items = _cost_center_items(company, rows)
+    problems = []
+    for index, row in enumerate(rows):
+        wanted = (row.get("CostCenterItemId1") or "").lower()
+        if not wanted:
+            continue
+        item = cost_items.get(wanted)
+        where = f"Rows[{index}].CostCenterItemId1"
+        if item is None:
+            problems.append((where, f"CostCenterItemId1 {row['CostCenterItemId1']} was not found."))
+        elif not (item.is_active and item.cost_center.is_active):
+            problems.append(
+                (where, f"The cost center item {item.name} ({item.short_name}) is not active.")
+            )
+    return cost_items, problems
 
 
 def _cost_center_items(company: SandboxCompany, rows: list[dict]) -> dict:

@@ -10,12 +10,12 @@ import copy
 import pytest
 
 from integrations.visma import transfer
-from integrations.visma.models import Problem, SettlementExport, StoreCostCenter
+from integrations.visma.models import Problem, SettlementExport, StoreCostCenter, TransferSettings
 from settlements.parsing import parse_settlement
 from settlements.services import ingest_settlement
 from tests.conftest import status_of
 from visma_sandbox import services as sandbox
-from visma_sandbox.models import SandboxCostCenterItem
+from visma_sandbox.models import SandboxCostCenterItem, SandboxVoucherDraft
 
 from .conftest import vouchers_in
 
@@ -134,3 +134,22 @@ def test_the_reversal_carries_the_cost_centre_of_what_was_posted(
     assert reversal.voucher_text.startswith("Korrigering av bilag A1")
     assert {row.cost_center_item1.name for row in reversal.rows.all()} == {"Torget"}
     assert {row.cost_center_item1.name for row in corrected.rows.all()} == {"Havna"}
+
+
+def test_a_draft_carries_the_cost_centre_and_the_approved_voucher_keeps_it(
+    org, location, connect, mapped, ingest, worked_example
+):
+    connect(org, BAKERI)
+    choose(location, "Torget")
+    TransferSettings.objects.filter(organization=org).update(send_as_draft=True)
+    settlement = ingest(worked_example["settlement"])
+
+    transfer.export_organization(organization=org)
+
+    assert status_of(settlement).state == State.DRAFT
+    draft = SandboxVoucherDraft.objects.get(company__name=BAKERI)
+    rows = list(draft.rows.select_related("cost_center_item1"))
+    assert {row.cost_center_item1.name for row in rows} == {"Torget"}
+    # The accountant approves it in Visma: the voucher has the store's cost centre too.
+    voucher = sandbox.approve_draft(draft)
+    assert {row.cost_center_item1.name for row in voucher.rows.all()} == {"Torget"}

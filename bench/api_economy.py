@@ -60,7 +60,14 @@ def run() -> dict:
     voucher_posts = sum(
         n for (method, ep), n in counts.items() if method == "POST" and ep == "vouchers"
     )
-    other = sum(counts.values()) - voucher_posts
+    # The Z-report PDF of each voucher (issue 18, item 1): one upload and one link per
+    # voucher, counted apart from the per-organisation constant.
+    attachment_requests = sum(
+        n
+        for (method, ep), n in counts.items()
+        if method == "POST" and ep in ("attachments", "attachmentlinks")
+    )
+    other = sum(counts.values()) - voucher_posts - attachment_requests
     settlements = ORGS * PER_ORG
     per_voucher = voucher_posts / posted_in_visma if posted_in_visma else float("inf")
     figures = [
@@ -75,6 +82,12 @@ def run() -> dict:
             round(other / ORGS, 2),
             "small constant (≤ 5)",
             other / ORGS <= 5,
+        ),
+        figure(
+            "attachment requests per posted voucher (upload + link of its Z-report)",
+            round(attachment_requests / posted_in_visma, 2) if posted_in_visma else 0,
+            "≤ 2",
+            bool(posted_in_visma) and attachment_requests <= 2 * posted_in_visma,
         ),
         figure(
             "vouchers in the simulator / settlements posted", f"{posted_in_visma} / {posted_here}"

@@ -33,7 +33,6 @@ from .models import (
     SandboxAccount,
     SandboxClient,
     SandboxCompany,
-    SandboxVatCode,
     SandboxVoucher,
     SandboxVoucherDraft,
     SandboxVoucherDraftRow,
@@ -63,25 +62,8 @@ def check_draft(company: SandboxCompany, payload: object) -> tuple[date, list[di
         company, timezone.localdate()
     )
     accounts = vouchers.existing_accounts(SandboxAccount.objects.filter(fiscal_year=year), rows)
-    vat_codes = {
-        str(vat.uuid): vat
-        for vat in SandboxVatCode.objects.filter(
-            company=company,
-            uuid__in=[row["VatCodeId"].lower() for row in rows if row.get("VatCodeId")],
-        )
-    }
-    unknown = []
-    for index, row in enumerate(rows):
-        if row.get("VatCodeId") and row["VatCodeId"].lower() not in vat_codes:
-            unknown.append(
-                (f"Rows[{index}].VatCodeId", f"VatCodeId {row['VatCodeId']} was not found.")
-            )
-        for name in ("CostCenterItemId2", "CostCenterItemId3", "ProjectId"):
-            if row.get(name):
-                unknown.append((f"Rows[{index}].{name}", f"{name} {row[name]} was not found."))
     # A store's cost centre item travels on the draft as on a voucher (costcentres.py).
-    cost_items, problems = vouchers.cost_center_problems(company, rows)
-    unknown.extend(problems)
+    vat_codes, cost_items, unknown = vouchers.row_reference_problems(company, rows)
     if unknown:
         raise VismaError(VALIDATION, "; ".join(message for _, message in unknown), errors=unknown)
     return voucher_date, [

@@ -232,24 +232,7 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
     if refused:
         raise VismaError(ACCOUNT_RULE, "; ".join(message for _, message in refused), errors=refused)
 
-    vat_codes = {
-        str(vat.uuid): vat
-        for vat in SandboxVatCode.objects.filter(
-            company=company,
-            uuid__in=[row["VatCodeId"].lower() for row in rows if row.get("VatCodeId")],
-        )
-    }
-    unknown = []
-    for index, row in enumerate(rows):
-        if row.get("VatCodeId") and row["VatCodeId"].lower() not in vat_codes:
-            unknown.append(
-                (f"Rows[{index}].VatCodeId", f"VatCodeId {row['VatCodeId']} was not found.")
-            )
-        for name in ("CostCenterItemId2", "CostCenterItemId3", "ProjectId"):
-            if row.get(name):
-                unknown.append((f"Rows[{index}].{name}", f"{name} {row[name]} was not found."))
-    cost_items, problems = cost_center_problems(company, rows)
-    unknown.extend(problems)
+    vat_codes, cost_items, unknown = row_reference_problems(company, rows)
     wanted = (payload.get("Attachments") or {}).get("AttachmentIds") or []
     # The company's own attachments that no document has yet (attachments.py).
     free = {
@@ -282,6 +265,30 @@ def check_voucher(company: SandboxCompany, payload: object) -> tuple[date, list[
             }
         )
     return voucher_date, checked
+
+
+def row_reference_problems(company: SandboxCompany, rows: list[dict]) -> tuple[dict, dict, list]:
+    """The company's VAT codes and cost centre items the rows name (by lowercased id), and
+    (field, message) for each row's VatCodeId or CostCenterItemId1 the company does not
+    have (or has inactive), and for any CostCenterItemId2/3 or ProjectId (none simulated)."""
+    vat_codes = {
+        str(vat.uuid): vat
+        for vat in SandboxVatCode.objects.filter(
+            company=company,
+            uuid__in=[row["VatCodeId"].lower() for row in rows if row.get("VatCodeId")],
+        )
+    }
+    unknown = []
+    for index, row in enumerate(rows):
+        if row.get("VatCodeId") and row["VatCodeId"].lower() not in vat_codes:
+            unknown.append(
+                (f"Rows[{index}].VatCodeId", f"VatCodeId {row['VatCodeId']} was not found.")
+            )
+        for name in ("CostCenterItemId2", "CostCenterItemId3", "ProjectId"):
+            if row.get(name):
+                unknown.append((f"Rows[{index}].{name}", f"{name} {row[name]} was not found."))
+    cost_items, problems = cost_center_problems(company, rows)
+    return vat_codes, cost_items, unknown + problems
 
 
 def cost_center_problems(company: SandboxCompany, rows: list[dict]) -> tuple[dict, list]:

@@ -162,7 +162,10 @@ def _store_connection(
     scope: str,
     visma_user_id: str,
     action: str,
+    refresh: bool = True,
 ) -> tuple[client.CompanySettings, str | None]:
+    """Store the new connection and, with `refresh`, read the company's chart; returns the
+    company and why the chart could not be read (None when it was, or was not asked)."""
     now = timezone.now()
     with transaction.atomic():
         connection, _created = VismaConnection.objects.select_for_update().get_or_create(
@@ -200,13 +203,18 @@ def _store_connection(
             details=[f"{company.name} ({company.org_number or '–'})"],
         )
     TransferSettings.for_organization(organization)
+    return company, _refresh_after_connect(organization) if refresh else None
 
+
+def _refresh_after_connect(organization: Organization) -> str | None:
+    """Read the new company's chart (outside any transaction: no lock is held while Visma
+    answers); why it could not be read, or None."""
     try:
         refresh_company_data(organization)
     except (client.VismaError, tokens.TokenUnavailable) as exc:
         logger.warning("Chart refresh after connect failed for %s: %s", organization.pk, exc)
-        return company, str(exc)
-    return company, None
+        return str(exc)
+    return None
 
 
 # ---------------------------------------------------------------- the company and its history
@@ -284,11 +292,20 @@ def uncertain_in_old_company(organization: Organization) -> int:
 
 
 @sensitive_variables()
-@transaction.atomic
 def confirm_company_change(organization: Organization, *, user) -> tuple[str, str | None]:
     """Apply the pending sign-in: the connection moves to the new company. Refused while
     any settlement is uncertain in the old one. Every admin is told. Returns the new
-    company's name and, when its chart could not be fetched, why."""
+    company's name and, when its chart could not be fetched, why. The change is one
+    transaction; the new company's chart is read after it, with no lock held while Visma
+    answers (on SQLite a write of the simulator's in the same database would wait)."""
+    with transaction.atomic():
+        company, old = _apply_company_change(organization, user=user)
+    chart_problem = _refresh_after_connect(organization)
+    notify_company_changed(organization, user=user, old=old, new=company)
+    return company.name, chart_problem
+
+
+def _apply_company_change(organization: Organization, *, user):
     pending = pending_change(organization)
     if pending is None:
         raise ConnectFailed(
@@ -314,7 +331,7 @@ def confirm_company_change(organization: Organization, *, user) -> tuple[str, st
     refresh_token = crypto.decrypt(pending.refresh_token_encrypted)
     expires_in, scope, visma_user_id = pending.expires_in, pending.scope, pending.visma_user_id
     pending.delete()
-    result = _store_connection(
+    _store_connection(
         organization,
         user=user,
         company=company,
@@ -324,9 +341,9 @@ def confirm_company_change(organization: Organization, *, user) -> tuple[str, st
         scope=scope,
         visma_user_id=visma_user_id,
         action=ConnectionEvent.Action.COMPANY_CHANGED,
+        refresh=False,
     )
-    notify_company_changed(organization, user=user, old=old, new=company)
-    return company.name, result[1]
+    return company, old
 
 
 def cancel_company_change(organization: Organization, *, user) -> None:
